@@ -1,0 +1,335 @@
+#include "ledger/group_commit_writer.h"
+
+#include <future>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/entry.h"
+#include "ledger/status_macros.h"
+
+namespace ledger {
+
+using ledger::v1::AppendRequest;
+using ledger::v1::AppendResponse;
+using ledger::v1::Entry;
+
+struct GroupCommitWriter::Pending {
+  const AppendRequest* request;
+  std::string_view actor;
+  std::promise<absl::StatusOr<AppendResponse>> done;
+};
+
+// What the group staged so far, on top of what the store holds.
+struct GroupCommitWriter::GroupState {
+  uint64_t next_sequence;
+  Hash last_hash;
+  absl::Time last_recorded;
+  std::unordered_map<std::string, uint64_t> stream_versions;
+  std::unordered_map<std::string, EventIdRecord> event_ids;
+  // Only kept when a validator needs to see the stream's history.
+  std::unordered_map<std::string, std::vector<Entry>> staged_by_stream;
+};
+
+namespace {
+
+// The stream's stored entries, then those staged earlier in this group.
+class GroupStreamHistory : public StreamHistory {
+ public:
+  GroupStreamHistory(const LedgerStore* store, std::string_view stream,
+                     uint64_t stored_version, const std::vector<Entry>* staged)
+      : store_(store),
+        stream_(stream),
+        stored_version_(stored_version),
+        staged_(staged) {}
+
+  absl::Status ForEach(
+      const std::function<absl::Status(const Entry&)>& visit) const override {
+    for (uint64_t v = 1; v <= stored_version_; ++v) {
+      ASSIGN_OR_RETURN(uint64_t seq, store_->StreamSequence(stream_, v));
+      ASSIGN_OR_RETURN(std::string bytes, store_->GetEntryBytes(seq));
+      ASSIGN_OR_RETURN(Entry e, ParseStoredEntry(bytes));
+      RETURN_IF_ERROR(visit(e));
+    }
+    if (staged_ != nullptr) {
+      for (const Entry& e : *staged_) RETURN_IF_ERROR(visit(e));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const LedgerStore* store_;
+  std::string_view stream_;
+  uint64_t stored_version_;
+  const std::vector<Entry>* staged_;
+};
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
+  const int64_t micros = absl::ToUnixMicros(t);
+  ts->set_seconds(micros / 1000000 - (micros % 1000000 < 0 ? 1 : 0));
+  ts->set_nanos(static_cast<int32_t>(((micros % 1000000) + 1000000) % 1000000) *
+                1000);
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+absl::Status CheckExpectedVersion(const AppendRequest& req, uint64_t current) {
+  const auto& ev = req.expected_version();
+  switch (ev.expectation_case()) {
+    case ledger::v1::ExpectedVersion::EXPECTATION_NOT_SET:
+    case ledger::v1::ExpectedVersion::kAny:
+      return absl::OkStatus();
+    case ledger::v1::ExpectedVersion::kNoStream:
+      if (current == 0) return absl::OkStatus();
+      return absl::FailedPreconditionError(
+          absl::StrCat("wrong expected version: stream ", req.stream(),
+                       " is at version ", current, "; expected no stream"));
+    case ledger::v1::ExpectedVersion::kStreamExists:
+      if (current > 0) return absl::OkStatus();
+      return absl::FailedPreconditionError(
+          absl::StrCat("wrong expected version: stream ", req.stream(),
+                       " is at version 0 (does not exist); expected an "
+                       "existing stream"));
+    case ledger::v1::ExpectedVersion::kExact:
+      if (current == ev.exact()) return absl::OkStatus();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "wrong expected version: stream ", req.stream(), " is at version ",
+          current, "; expected version ", ev.exact()));
+  }
+  return absl::InvalidArgumentError("expected_version: unknown expectation");
+}
+
+}  // namespace
+
+GroupCommitWriter::GroupCommitWriter(LedgerStore* store, Options options)
+    : store_(store), options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<GroupCommitWriter>> GroupCommitWriter::Start(
+    LedgerStore* store, Options options) {
+  std::unique_ptr<GroupCommitWriter> w(
+      new GroupCommitWriter(store, std::move(options)));
+  ASSIGN_OR_RETURN(w->head_, store->ReadHead());
+  if (w->head_.size > 0) {
+    ASSIGN_OR_RETURN(std::string bytes, store->GetEntryBytes(w->head_.size - 1));
+    ASSIGN_OR_RETURN(Entry last, ParseStoredEntry(bytes));
+    w->last_recorded_ = FromTimestamp(last.recorded_at());
+  }
+  w->committed_size_.store(w->head_.size);
+  w->thread_ = std::thread([p = w.get()] { p->Run(); });
+  return w;
+}
+
+GroupCommitWriter::~GroupCommitWriter() { Shutdown(); }
+
+void GroupCommitWriter::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    stopping_.store(true);
+  }
+  queue_cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(growth_mu_);
+  }
+  growth_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::StatusOr<AppendResponse> GroupCommitWriter::Append(
+    const AppendRequest& request, std::string_view actor) {
+  RETURN_IF_ERROR(CheckAppendRequest(request, options_.limits));
+  Pending p{&request, actor, {}};
+  std::future<absl::StatusOr<AppendResponse>> result = p.done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (stopping_.load()) {
+      return absl::UnavailableError("ledger is shutting down");
+    }
+    queue_.push_back(&p);
+  }
+  queue_cv_.notify_one();
+  return result.get();
+}
+
+uint64_t GroupCommitWriter::WaitForSizeAbove(uint64_t size,
+                                             absl::Duration timeout) const {
+  std::unique_lock<std::mutex> lock(growth_mu_);
+  growth_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] {
+    return committed_size_.load() > size || stopping_.load();
+  });
+  return committed_size_.load();
+}
+
+void GroupCommitWriter::Run() {
+  std::deque<Pending*> group;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_.load(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      group.swap(queue_);
+    }
+    CommitGroup(group);
+    group.clear();
+  }
+}
+
+void GroupCommitWriter::CommitGroup(std::deque<Pending*>& group) {
+  std::vector<absl::StatusOr<AppendResponse>> results;
+  results.reserve(group.size());
+  if (!failure_.ok()) {
+    for (Pending* p : group) p->done.set_value(failure_);
+    return;
+  }
+  GroupState state{head_.size, head_.last_leaf_hash, last_recorded_, {}, {}, {}};
+  rocksdb::WriteBatch batch;
+  for (Pending* p : group) results.push_back(Stage(*p, state, batch));
+
+  if (state.next_sequence != head_.size) {
+    LogHead new_head{state.next_sequence, state.last_hash};
+    batch.Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead(new_head));
+    absl::Status written = store_->Write(&batch, /*sync=*/true);
+    if (!written.ok()) {
+      failure_ = absl::UnavailableError(absl::StrCat(
+          "storage failed; the ledger accepts no more appends until "
+          "restarted: ", written.message()));
+      for (auto& r : results) {
+        if (r.ok()) {
+          r = absl::UnavailableError(absl::StrCat(
+              "storage write failed, the append may not be recorded; retry "
+              "with the same event ids after a restart: ", written.message()));
+        }
+      }
+    } else {
+      head_ = new_head;
+      last_recorded_ = state.last_recorded;
+      {
+        std::lock_guard<std::mutex> lock(growth_mu_);
+        committed_size_.store(head_.size);
+      }
+      growth_cv_.notify_all();
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (results[i].ok()) results[i]->set_log_size(head_.size);
+    group[i]->done.set_value(std::move(results[i]));
+  }
+}
+
+absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
+    const Pending& p, GroupState& state, rocksdb::WriteBatch& batch) {
+  const AppendRequest& req = *p.request;
+  const std::string& stream = req.stream();
+  const int n = req.events_size();
+
+  // Idempotency first: a retry of a committed append must succeed even
+  // though its expected version no longer holds.
+  std::vector<EventIdRecord> found;
+  int first_new = -1;
+  for (int i = 0; i < n; ++i) {
+    const auto& e = req.events(i);
+    std::optional<EventIdRecord> rec;
+    if (auto it = state.event_ids.find(e.event_id()); it != state.event_ids.end()) {
+      rec = it->second;
+    } else {
+      ASSIGN_OR_RETURN(rec, store_->LookupEventId(e.event_id()));
+    }
+    if (!rec.has_value()) {
+      if (first_new < 0) first_new = i;
+      continue;
+    }
+    if (rec->content_digest != EventContentDigest(stream, e)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "events[", i, "].event_id: '", e.event_id(),
+          "' was already recorded at sequence ", rec->sequence,
+          " with different content"));
+    }
+    found.push_back(*rec);
+  }
+  if (!found.empty()) {
+    if (first_new >= 0) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "events[", first_new, "].event_id: '", req.events(first_new).event_id(),
+          "' is new but other events of this request were already recorded "
+          "(first at sequence ", found[0].sequence,
+          "); resend the original request unchanged or use new event ids"));
+    }
+    AppendResponse resp;
+    resp.set_duplicate(true);
+    for (int i = 0; i < n; ++i) {
+      auto* out = resp.add_events();
+      out->set_sequence(found[i].sequence);
+      out->set_stream_version(found[i].stream_version);
+      out->set_event_id(req.events(i).event_id());
+    }
+    return resp;
+  }
+
+  uint64_t current;
+  if (auto it = state.stream_versions.find(stream);
+      it != state.stream_versions.end()) {
+    current = it->second;
+  } else {
+    ASSIGN_OR_RETURN(current, store_->StreamVersion(stream));
+  }
+  RETURN_IF_ERROR(CheckExpectedVersion(req, current));
+
+  absl::Time recorded = std::max(options_.clock(), state.last_recorded);
+  std::vector<Entry> entries(n);
+  std::vector<std::string> bytes(n);
+  std::vector<Hash> leaves(n);
+  Hash prev = state.last_hash;
+  for (int i = 0; i < n; ++i) {
+    const auto& in = req.events(i);
+    Entry& e = entries[i];
+    e.set_sequence(state.next_sequence + i);
+    e.set_stream(stream);
+    e.set_stream_version(current + 1 + i);
+    e.set_event_id(in.event_id());
+    *e.mutable_payload() = in.payload();
+    if (in.has_occurred_at()) *e.mutable_occurred_at() = in.occurred_at();
+    SetTimestamp(recorded, e.mutable_recorded_at());
+    e.set_actor(std::string(p.actor));
+    e.set_prev_hash(AsBytes(prev).data(), prev.size());
+    e.set_correlation_id(in.correlation_id());
+    e.set_causation_id(in.causation_id());
+    bytes[i] = SerializeEntry(e);
+    leaves[i] = LeafHash(bytes[i]);
+    prev = leaves[i];
+  }
+
+  std::vector<Entry>* staged = nullptr;
+  if (options_.validator != nullptr) {
+    staged = &state.staged_by_stream[stream];
+    GroupStreamHistory history(store_, stream, current - staged->size(), staged);
+    ProposedAppend proposal{stream, current, &entries};
+    RETURN_IF_ERROR(options_.validator->Validate(proposal, history));
+  }
+
+  AppendResponse resp;
+  for (int i = 0; i < n; ++i) {
+    const Entry& e = entries[i];
+    EventIdRecord rec{e.sequence(), e.stream_version(),
+                      EventContentDigest(stream, req.events(i))};
+    batch.Put(store_->entries(), EntryKey(e.sequence()), bytes[i]);
+    batch.Put(store_->streams(), StreamIndexKey(stream, e.stream_version()),
+              EncodeBigEndian64(e.sequence()));
+    batch.Put(store_->event_ids(), e.event_id(), EncodeEventIdRecord(rec));
+    state.event_ids[e.event_id()] = rec;
+    auto* out = resp.add_events();
+    out->set_sequence(e.sequence());
+    out->set_stream_version(e.stream_version());
+    out->set_event_id(e.event_id());
+  }
+  state.stream_versions[stream] = current + n;
+  state.next_sequence += n;
+  state.last_hash = prev;
+  state.last_recorded = recorded;
+  if (staged != nullptr) {
+    for (Entry& e : entries) staged->push_back(std::move(e));
+  }
+  return resp;
+}
+
+}  // namespace ledger

@@ -1,0 +1,63 @@
+// Key and value encodings of the ledger's RocksDB column families.
+// docs/format.md is the reference; keep the two in step.
+#ifndef LEDGER_KEYS_H_
+#define LEDGER_KEYS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ledger/hash.h"
+
+namespace ledger {
+
+// 8-byte big-endian encoding, so RocksDB's bytewise order is numeric order.
+std::string EncodeBigEndian64(uint64_t v);
+void AppendBigEndian64(std::string* out, uint64_t v);
+// nullopt unless `bytes` is exactly 8 bytes.
+std::optional<uint64_t> DecodeBigEndian64(std::string_view bytes);
+
+// Key in the `entries` family: big-endian sequence.
+inline std::string EntryKey(uint64_t sequence) {
+  return EncodeBigEndian64(sequence);
+}
+
+// Key in the `streams` family: stream bytes, 0x00, big-endian version.
+// Stream names never contain 0x00, so one stream's keys are contiguous.
+std::string StreamIndexKey(std::string_view stream, uint64_t version);
+// The prefix shared by every key of `stream` (stream bytes and 0x00).
+std::string StreamIndexPrefix(std::string_view stream);
+// Splits a `streams` key; nullopt when malformed.
+struct StreamIndexKeyParts {
+  std::string stream;
+  uint64_t version;
+};
+std::optional<StreamIndexKeyParts> ParseStreamIndexKey(std::string_view key);
+
+// Value in the `event_ids` family (key: the event id bytes).
+struct EventIdRecord {
+  uint64_t sequence = 0;
+  uint64_t stream_version = 0;
+  Hash content_digest{};  // EventContentDigest of the stored event
+};
+std::string EncodeEventIdRecord(const EventIdRecord& r);
+std::optional<EventIdRecord> DecodeEventIdRecord(std::string_view bytes);
+
+// Value of the `head` key in the `meta` family: the log size and the leaf
+// hash of its last entry, written in the same batch as every append.
+struct LogHead {
+  uint64_t size = 0;
+  Hash last_leaf_hash{};  // kZeroHash when size is 0
+};
+std::string EncodeLogHead(const LogHead& h);
+std::optional<LogHead> DecodeLogHead(std::string_view bytes);
+
+// Keys of the `meta` family.
+inline constexpr std::string_view kMetaHeadKey = "head";
+inline constexpr std::string_view kMetaFormatKey = "format";
+inline constexpr std::string_view kFormatVersion = "involvement-ledger/1";
+
+}  // namespace ledger
+
+#endif  // LEDGER_KEYS_H_

@@ -1,0 +1,296 @@
+// The only translation unit of ledger/ that includes gRPC: LedgerService's
+// implementation and the server wiring.
+#include "ledger/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/entry.h"
+#include "ledger/group_commit_writer.h"
+#include "ledger/keys.h"
+#include "ledger/status_macros.h"
+#include "ledger/store.h"
+#include "ledger/v1/ledger.grpc.pb.h"
+
+namespace ledger {
+
+namespace {
+
+using ledger::v1::Entry;
+
+// absl and gRPC status codes share their numbering.
+grpc::Status ToGrpcStatus(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
+}
+
+std::string ActorOf(const grpc::ServerContext* context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    std::vector<grpc::string_ref> ids = auth->GetPeerIdentity();
+    if (!ids.empty()) return std::string(ids[0].data(), ids[0].size());
+  }
+  return "anonymous";
+}
+
+class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
+ public:
+  LedgerServiceImpl(const LedgerStore* store, GroupCommitWriter* writer)
+      : store_(store), writer_(writer) {}
+
+  void BeginShutdown() { shutting_down_.store(true); }
+
+  grpc::Status Append(grpc::ServerContext* context,
+                      const ledger::v1::AppendRequest* request,
+                      ledger::v1::AppendResponse* response) override {
+    absl::StatusOr<ledger::v1::AppendResponse> r =
+        writer_->Append(*request, ActorOf(context));
+    if (!r.ok()) return ToGrpcStatus(r.status());
+    *response = std::move(*r);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Read(grpc::ServerContext* context,
+                    const ledger::v1::ReadRequest* request,
+                    grpc::ServerWriter<ledger::v1::ReadResponse>* writer) override {
+    uint64_t sent = 0;
+    const uint64_t limit = request->limit() == 0 ? UINT64_MAX : request->limit();
+    ledger::v1::ReadResponse out;
+    auto send = [&](std::string_view bytes) -> grpc::Status {
+      if (!out.mutable_entry()->ParseFromArray(bytes.data(),
+                                               static_cast<int>(bytes.size()))) {
+        return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                            "stored entry does not parse; run ledger-verify");
+      }
+      if (!writer->Write(out)) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+      }
+      ++sent;
+      return grpc::Status::OK;
+    };
+    if (request->stream().empty()) {
+      std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(store_->entries());
+      for (it->Seek(EntryKey(request->from())); it->Valid() && sent < limit;
+           it->Next()) {
+        if (context->IsCancelled()) return grpc::Status::CANCELLED;
+        grpc::Status s = send(it->value().ToStringView());
+        if (!s.ok()) return s;
+      }
+      return ToGrpcStatus(FromRocksStatus(it->status(), "read failed"));
+    }
+    if (!IsPrintableName(request->stream(), 1024)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "stream: must be printable ASCII without spaces");
+    }
+    const std::string prefix = StreamIndexPrefix(request->stream());
+    std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(store_->streams());
+    for (it->Seek(StreamIndexKey(request->stream(),
+                                 std::max<uint64_t>(request->from(), 1)));
+         it->Valid() && it->key().starts_with(prefix) && sent < limit;
+         it->Next()) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      std::optional<uint64_t> seq = DecodeBigEndian64(it->value().ToStringView());
+      if (!seq.has_value()) {
+        return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                            "stream index is malformed; run ledger-verify");
+      }
+      absl::StatusOr<std::string> bytes = store_->GetEntryBytes(*seq);
+      if (!bytes.ok()) return ToGrpcStatus(bytes.status());
+      grpc::Status s = send(*bytes);
+      if (!s.ok()) return s;
+    }
+    return ToGrpcStatus(FromRocksStatus(it->status(), "read failed"));
+  }
+
+  grpc::Status Subscribe(
+      grpc::ServerContext* context, const ledger::v1::SubscribeRequest* request,
+      grpc::ServerWriter<ledger::v1::SubscribeResponse>* writer) override {
+    if (!request->stream().empty() && !IsPrintableName(request->stream(), 1024)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "stream: must be printable ASCII without spaces");
+    }
+    uint64_t next = request->from_sequence();
+    bool caught_up = false;
+    ledger::v1::SubscribeResponse out;
+    while (!context->IsCancelled()) {
+      if (shutting_down_.load() || writer_->stopping()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "server is shutting down");
+      }
+      const uint64_t size = writer_->CommittedSize();
+      if (next < size) {
+        std::unique_ptr<rocksdb::Iterator> it =
+            store_->NewIterator(store_->entries());
+        for (it->Seek(EntryKey(next)); it->Valid() && next < size; it->Next()) {
+          if (context->IsCancelled()) return grpc::Status::CANCELLED;
+          std::string_view bytes = it->value().ToStringView();
+          Entry* e = out.mutable_entry();
+          if (!e->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                                "stored entry does not parse; run ledger-verify");
+          }
+          next = e->sequence() + 1;
+          if (!request->stream().empty() && e->stream() != request->stream()) {
+            continue;
+          }
+          if (!writer->Write(out)) return grpc::Status::CANCELLED;
+        }
+        if (!it->status().ok()) {
+          return ToGrpcStatus(FromRocksStatus(it->status(), "read failed"));
+        }
+        continue;
+      }
+      if (!caught_up) {
+        caught_up = true;
+        out.mutable_caught_up()->set_log_size(size);
+        if (!writer->Write(out)) return grpc::Status::CANCELLED;
+      }
+      // A bounded wait so cancellation is noticed promptly.
+      writer_->WaitForSizeAbove(next, absl::Milliseconds(200));
+    }
+    return grpc::Status::CANCELLED;
+  }
+
+ private:
+  const LedgerStore* store_;
+  GroupCommitWriter* writer_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+// Splits HOST:PORT (HOST may be [v6]).
+absl::Status SplitHostPort(const std::string& address, std::string* host,
+                           int* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen '", address, "' is not HOST:PORT"));
+  }
+  *host = address.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  if (!absl::SimpleAtoi(address.substr(colon + 1), port) || *port < 0 ||
+      *port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen '", address, "': port must be 0 to 65535"));
+  }
+  return absl::OkStatus();
+}
+
+// gRPC reports a failed bind only as "could not start"; try the bind
+// ourselves first to say why.
+absl::Status CheckCanBind(const std::string& address) {
+  std::string host;
+  int port = 0;
+  RETURN_IF_ERROR(SplitHostPort(address, &host, &port));
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
+  if (rc != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot listen on ", address, ": ", gai_strerror(rc)));
+  }
+  absl::Status result = absl::OkStatus();
+  int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+      result = absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", address, ": ", std::strerror(errno)));
+    }
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return result;
+}
+
+}  // namespace
+
+struct LedgerServer::Impl {
+  std::unique_ptr<LedgerStore> store;
+  std::unique_ptr<GroupCommitWriter> writer;
+  std::unique_ptr<LedgerServiceImpl> service;
+  std::unique_ptr<grpc::Server> server;
+  std::string address;
+  bool stopped = false;
+};
+
+LedgerServer::LedgerServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+LedgerServer::~LedgerServer() { Shutdown(); }
+
+const std::string& LedgerServer::listening_address() const {
+  return impl_->address;
+}
+
+absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
+    const ServerOptions& options) {
+  RETURN_IF_ERROR(CheckCanBind(options.listen));
+  auto impl = std::make_unique<Impl>();
+  ASSIGN_OR_RETURN(impl->store, LedgerStore::Open(options.db_path,
+                                                  LedgerStore::Mode::kReadWrite));
+  GroupCommitWriter::Options wo;
+  wo.limits = options.limits;
+  wo.validator = options.validator;
+  ASSIGN_OR_RETURN(impl->writer,
+                   GroupCommitWriter::Start(impl->store.get(), std::move(wo)));
+  impl->service =
+      std::make_unique<LedgerServiceImpl>(impl->store.get(), impl->writer.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  // Without this, Linux lets a second server share a port that is in use.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(options.limits.max_request_bytes + 64 * 1024));
+  builder.RegisterService(impl->service.get());
+  impl->server = builder.BuildAndStart();
+  if (impl->server == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen));
+  }
+  std::string host;
+  int unused = 0;
+  RETURN_IF_ERROR(SplitHostPort(options.listen, &host, &unused));
+  impl->address = host.find(':') != std::string::npos
+                      ? absl::StrCat("[", host, "]:", port)
+                      : absl::StrCat(host, ":", port);
+  return std::unique_ptr<LedgerServer>(new LedgerServer(std::move(impl)));
+}
+
+void LedgerServer::Shutdown() {
+  if (impl_ == nullptr || impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->service->BeginShutdown();
+  if (auto* health = impl_->server->GetHealthCheckService()) {
+    health->Shutdown();
+  }
+  // Appends already in flight finish: the writer keeps running until the
+  // server has drained them.
+  impl_->server->Shutdown(std::chrono::system_clock::now() +
+                          std::chrono::seconds(10));
+  impl_->server->Wait();
+  impl_->writer->Shutdown();
+  impl_->writer.reset();
+  impl_->store.reset();
+}
+
+}  // namespace ledger

@@ -1,0 +1,54 @@
+// LedgerServer: the ledger's gRPC server (LedgerService, health checking and
+// reflection) over a LedgerStore and its GroupCommitWriter. This header
+// keeps gRPC out of the code that starts the server.
+//
+// Thread safety: Shutdown may be called from any one thread.
+#ifndef LEDGER_SERVER_H_
+#define LEDGER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ledger/append_limits.h"
+#include "ledger/append_validator.h"
+
+namespace ledger {
+
+struct ServerOptions {
+  std::string db_path = "var/ledger";
+  // HOST:PORT; port 0 picks a free port.
+  std::string listen = "127.0.0.1:50051";
+  AppendLimits limits;
+  // Domain rules checked on append; may be null. Must outlive the server.
+  AppendValidator* validator = nullptr;
+};
+
+class LedgerServer {
+ public:
+  // Opens the database and starts serving. Errors name the problem: an
+  // unusable database path, a database held by another process, an address
+  // that is in use or cannot be bound.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<LedgerServer>> Start(
+      const ServerOptions& options);
+
+  // Calls Shutdown.
+  ~LedgerServer();
+
+  // HOST:PORT actually bound (the real port when 0 was asked for).
+  const std::string& listening_address() const;
+
+  // Stops taking RPCs, ends subscriptions, lets in-flight appends finish
+  // (each is either committed and acknowledged or rejected, never half
+  // written), then closes the database. Idempotent.
+  void Shutdown();
+
+ private:
+  struct Impl;
+  explicit LedgerServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_SERVER_H_

@@ -1,0 +1,234 @@
+#include "ledger/store.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/entry.h"
+#include "ledger/status_macros.h"
+#include "rocksdb/options.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+
+namespace ledger {
+
+namespace {
+
+// Column families, in the order Open creates handles for them.
+constexpr const char* kFamilies[] = {
+    "default", "entries", "nodes", "streams", "event_ids", "meta", "projections"};
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_size = 16 * 1024;
+  if (name == "streams" || name == "event_ids") {
+    // Point lookups dominate on these families.
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  o.compression = rocksdb::kNoCompression;
+  return o;
+}
+
+}  // namespace
+
+absl::Status FromRocksStatus(const rocksdb::Status& s,
+                             std::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(std::string(context), ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsInvalidArgument()) return absl::FailedPreconditionError(msg);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::UnavailableError(
+        absl::StrCat(msg, " (is another ledgerd using this database?)"));
+  }
+  return absl::InternalError(msg);
+}
+
+absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
+    const std::string& path, Mode mode) {
+  std::unique_ptr<LedgerStore> store(new LedgerStore());
+  store->path_ = path;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = mode == Mode::kReadWrite;
+  db_options.create_missing_column_families = mode == Mode::kReadWrite;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 2;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilies) {
+    families.emplace_back(name, FamilyOptions(name));
+  }
+
+  if (mode == Mode::kReadOnly) {
+    struct stat st;
+    std::string current = path + "/CURRENT";
+    if (stat(current.c_str(), &st) != 0) {
+      return absl::NotFoundError(
+          absl::StrCat("no ledger database at ", path));
+    }
+  } else {
+    // RocksDB creates only the last path component; say so plainly.
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " exists and is not a directory"));
+    }
+  }
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      mode == Mode::kReadOnly
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, families,
+                                         &store->handles_, &raw)
+          : rocksdb::DB::Open(db_options, path, families, &store->handles_,
+                              &raw);
+  if (!s.ok()) {
+    return FromRocksStatus(s, absl::StrCat("cannot open database at ", path));
+  }
+  store->db_.reset(raw);
+  store->entries_ = store->handles_[1];
+  store->nodes_ = store->handles_[2];
+  store->streams_ = store->handles_[3];
+  store->event_ids_ = store->handles_[4];
+  store->meta_ = store->handles_[5];
+  store->projections_ = store->handles_[6];
+
+  std::string format;
+  s = raw->Get(rocksdb::ReadOptions(), store->meta_,
+               std::string(kMetaFormatKey), &format);
+  if (s.IsNotFound()) {
+    if (mode == Mode::kReadOnly) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is a RocksDB database but not a ledger"));
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = raw->Put(wo, store->meta_, std::string(kMetaFormatKey),
+                 std::string(kFormatVersion));
+    RETURN_IF_ERROR(FromRocksStatus(s, "cannot initialise database"));
+  } else if (!s.ok()) {
+    return FromRocksStatus(s, "cannot read database format");
+  } else if (format != kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " holds format '", format, "', expected '",
+        std::string(kFormatVersion), "'"));
+  }
+  if (mode == Mode::kReadWrite) RETURN_IF_ERROR(store->CheckHead());
+  return store;
+}
+
+LedgerStore::~LedgerStore() {
+  if (db_ != nullptr) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+}
+
+absl::Status LedgerStore::CheckHead() const {
+  ASSIGN_OR_RETURN(LogHead head, ReadHead());
+  std::unique_ptr<rocksdb::Iterator> it(NewIterator(entries_));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read last entry"));
+  if (!it->Valid()) {
+    if (head.size == 0) return absl::OkStatus();
+    return absl::DataLossError(absl::StrCat(
+        "database records ", head.size, " entries but holds none; run ledger-verify"));
+  }
+  auto last = DecodeBigEndian64(it->key().ToStringView());
+  if (!last.has_value() || *last + 1 != head.size ||
+      LeafHash(it->value().ToStringView()) != head.last_leaf_hash) {
+    return absl::DataLossError(
+        absl::StrCat("last stored entry disagrees with the recorded head (",
+                     head.size, " entries); run ledger-verify"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LogHead> LedgerStore::ReadHead() const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_,
+                               std::string(kMetaHeadKey), &value);
+  if (s.IsNotFound()) return LogHead{};
+  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read log head"));
+  auto head = DecodeLogHead(value);
+  if (!head.has_value()) return absl::DataLossError("log head is malformed");
+  return *head;
+}
+
+absl::StatusOr<std::string> LedgerStore::GetEntryBytes(
+    uint64_t sequence) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), entries_, EntryKey(sequence), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("no entry at sequence ", sequence));
+  }
+  RETURN_IF_ERROR(
+      FromRocksStatus(s, absl::StrCat("cannot read entry ", sequence)));
+  return value;
+}
+
+absl::StatusOr<uint64_t> LedgerStore::StreamVersion(
+    std::string_view stream) const {
+  std::unique_ptr<rocksdb::Iterator> it(NewIterator(streams_));
+  std::string upper = StreamIndexKey(stream, UINT64_MAX);
+  it->SeekForPrev(upper);
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read stream index"));
+  if (!it->Valid()) return 0;
+  auto parts = ParseStreamIndexKey(it->key().ToStringView());
+  if (!parts.has_value() || parts->stream != stream) return 0;
+  return parts->version;
+}
+
+absl::StatusOr<uint64_t> LedgerStore::StreamSequence(std::string_view stream,
+                                                     uint64_t version) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), streams_,
+                               StreamIndexKey(stream, version), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("stream ", std::string(stream), " has no version ", version));
+  }
+  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read stream index"));
+  auto seq = DecodeBigEndian64(value);
+  if (!seq.has_value()) {
+    return absl::DataLossError(absl::StrCat("stream index value for ", std::string(stream),
+                                            " version ", version,
+                                            " is malformed"));
+  }
+  return *seq;
+}
+
+absl::StatusOr<std::optional<EventIdRecord>> LedgerStore::LookupEventId(
+    std::string_view event_id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_,
+                               rocksdb::Slice(event_id.data(), event_id.size()),
+                               &value);
+  if (s.IsNotFound()) return std::optional<EventIdRecord>();
+  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read event-id index"));
+  auto rec = DecodeEventIdRecord(value);
+  if (!rec.has_value()) {
+    return absl::DataLossError(
+        absl::StrCat("event-id index value for ", std::string(event_id), " is malformed"));
+  }
+  return rec;
+}
+
+absl::Status LedgerStore::Write(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocksStatus(db_->Write(wo, batch), "write failed");
+}
+
+std::unique_ptr<rocksdb::Iterator> LedgerStore::NewIterator(
+    rocksdb::ColumnFamilyHandle* family) const {
+  return std::unique_ptr<rocksdb::Iterator>(
+      db_->NewIterator(rocksdb::ReadOptions(), family));
+}
+
+}  // namespace ledger

@@ -1,0 +1,100 @@
+// LedgerStore: the RocksDB database behind the ledger, its column families
+// and the lookups the writer, the service and the verifier need. It knows
+// the key layout (ledger/keys.h) but not the append rules.
+//
+// Thread safety: all methods may be called from any thread; RocksDB
+// serialises writes. Only GroupCommitWriter writes entries.
+#ifndef LEDGER_STORE_H_
+#define LEDGER_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ledger/keys.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+
+namespace ledger {
+
+class LedgerStore {
+ public:
+  enum class Mode {
+    kReadWrite,  // creates the database if missing; one process at a time
+    kReadOnly,   // never writes; may run beside a read-write process
+  };
+
+  // Opens (or, read-write, creates) the database at `path`. Errors:
+  // NOT_FOUND when read-only and there is no database, UNAVAILABLE when
+  // another process holds it, FAILED_PRECONDITION for a directory that is
+  // not a ledger, DATA_LOSS when the stored head disagrees with the last
+  // entry, INTERNAL for other I/O failures. Messages name the path.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<LedgerStore>> Open(
+      const std::string& path, Mode mode);
+
+  ~LedgerStore();
+  LedgerStore(const LedgerStore&) = delete;
+  LedgerStore& operator=(const LedgerStore&) = delete;
+
+  // The head recorded by the last committed batch (size 0 for a new log).
+  [[nodiscard]] absl::StatusOr<LogHead> ReadHead() const;
+
+  // Stored bytes of entry `sequence`; NOT_FOUND when absent.
+  [[nodiscard]] absl::StatusOr<std::string> GetEntryBytes(
+      uint64_t sequence) const;
+
+  // Current version of `stream` (its number of events; 0 if it has none).
+  [[nodiscard]] absl::StatusOr<uint64_t> StreamVersion(
+      std::string_view stream) const;
+
+  // Sequence of version `version` of `stream`; NOT_FOUND when absent.
+  [[nodiscard]] absl::StatusOr<uint64_t> StreamSequence(
+      std::string_view stream, uint64_t version) const;
+
+  // The record of `event_id`, or nullopt if it was never appended.
+  [[nodiscard]] absl::StatusOr<std::optional<EventIdRecord>> LookupEventId(
+      std::string_view event_id) const;
+
+  // Writes `batch` atomically; with `sync`, returns only once it is on disk.
+  [[nodiscard]] absl::Status Write(rocksdb::WriteBatch* batch, bool sync);
+
+  // Iterator over one family; the caller owns it and must destroy it
+  // before the store.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(
+      rocksdb::ColumnFamilyHandle* family) const;
+
+  rocksdb::ColumnFamilyHandle* entries() const { return entries_; }
+  rocksdb::ColumnFamilyHandle* nodes() const { return nodes_; }
+  rocksdb::ColumnFamilyHandle* streams() const { return streams_; }
+  rocksdb::ColumnFamilyHandle* event_ids() const { return event_ids_; }
+  rocksdb::ColumnFamilyHandle* meta() const { return meta_; }
+  rocksdb::ColumnFamilyHandle* projections() const { return projections_; }
+  rocksdb::DB* db() const { return db_.get(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  LedgerStore() = default;
+  absl::Status CheckHead() const;
+
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* entries_ = nullptr;
+  rocksdb::ColumnFamilyHandle* nodes_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+  rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* projections_ = nullptr;
+};
+
+// Converts a RocksDB status, prefixing `context` to the message.
+absl::Status FromRocksStatus(const rocksdb::Status& s, std::string_view context);
+
+}  // namespace ledger
+
+#endif  // LEDGER_STORE_H_

@@ -1,0 +1,295 @@
+#include "ledger/verifier.h"
+
+#include <array>
+#include <cstring>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/entry.h"
+#include "ledger/status_macros.h"
+
+namespace ledger {
+
+using ledger::v1::Entry;
+
+namespace {
+
+// An order-independent digest of a set of key/value pairs: the lane-wise
+// sum of their SHA-256 hashes. Equal sets give equal sums; any added,
+// removed or changed pair changes the sum (barring a deliberate collision,
+// which the chain and the Merkle tree, not the indexes, guard against).
+class MultisetDigest {
+ public:
+  void Add(std::string_view key, std::string_view value) {
+    hasher_.Update(EncodeBigEndian64(key.size()));
+    hasher_.Update(key);
+    hasher_.Update(value);
+    Hash h = hasher_.Finish();
+    for (int i = 0; i < 4; ++i) {
+      uint64_t lane;
+      std::memcpy(&lane, h.data() + 8 * i, 8);
+      lanes_[i] += lane;
+    }
+    ++count_;
+  }
+  bool operator==(const MultisetDigest& o) const {
+    return lanes_ == o.lanes_ && count_ == o.count_;
+  }
+  bool operator!=(const MultisetDigest& o) const { return !(*this == o); }
+
+ private:
+  Sha256 hasher_;
+  std::array<uint64_t, 4> lanes_{};
+  uint64_t count_ = 0;
+};
+
+VerifyReport Bad(uint64_t entries, std::optional<uint64_t> seq,
+                 std::string reason) {
+  VerifyReport r;
+  r.entries = entries;
+  r.intact = false;
+  r.bad_sequence = seq;
+  r.reason = std::move(reason);
+  return r;
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// Decides which side of a broken link between k-1 and k was altered: if
+// entry k still hashes to what follows it (k+1's prev_hash, or the head),
+// then k is original and k-1 changed; otherwise k changed.
+absl::StatusOr<uint64_t> BlameBrokenLink(const LedgerStore& store,
+                                         uint64_t k, const Hash& leaf_k,
+                                         const LogHead& head) {
+  std::optional<Hash> follower;
+  absl::StatusOr<std::string> next = store.GetEntryBytes(k + 1);
+  if (next.ok()) {
+    absl::StatusOr<Entry> e = ParseStoredEntry(*next);
+    if (e.ok()) follower = HashFromBytes(e->prev_hash());
+  } else if (absl::IsNotFound(next.status())) {
+    if (head.size == k + 1) follower = head.last_leaf_hash;
+  } else {
+    return next.status();
+  }
+  if (follower.has_value() && *follower == leaf_k) return k - 1;
+  return k;
+}
+
+struct IndexExpectations {
+  MultisetDigest streams;
+  MultisetDigest event_ids;
+};
+
+// Finds the first entry whose index records are wrong, or else the index
+// record that no entry accounts for.
+absl::StatusOr<VerifyReport> LocateIndexFault(const LedgerStore& store,
+                                              uint64_t entries) {
+  std::unique_ptr<rocksdb::Iterator> it = store.NewIterator(store.entries());
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ASSIGN_OR_RETURN(Entry e, ParseStoredEntry(it->value().ToStringView()));
+    const uint64_t seq = e.sequence();
+    absl::StatusOr<uint64_t> at = store.StreamSequence(e.stream(), e.stream_version());
+    if (!at.ok() && !absl::IsNotFound(at.status())) {
+      if (absl::IsDataLoss(at.status())) {
+        return Bad(entries, seq, std::string(at.status().message()));
+      }
+      return at.status();
+    }
+    if (!at.ok()) {
+      return Bad(entries, seq,
+                 absl::StrCat("stream index has no key for stream ", e.stream(),
+                              " version ", e.stream_version()));
+    }
+    if (*at != seq) {
+      return Bad(entries, seq,
+                 absl::StrCat("stream index key for stream ", e.stream(),
+                              " version ", e.stream_version(),
+                              " points to sequence ", *at));
+    }
+    absl::StatusOr<std::optional<EventIdRecord>> rec = store.LookupEventId(e.event_id());
+    if (!rec.ok()) {
+      if (absl::IsDataLoss(rec.status())) {
+        return Bad(entries, seq, std::string(rec.status().message()));
+      }
+      return rec.status();
+    }
+    if (!rec->has_value()) {
+      return Bad(entries, seq,
+                 absl::StrCat("event-id index has no record for '", e.event_id(), "'"));
+    }
+    const EventIdRecord& r = **rec;
+    if (r.sequence != seq || r.stream_version != e.stream_version()) {
+      return Bad(entries, seq,
+                 absl::StrCat("event-id index record for '", e.event_id(),
+                              "' points to sequence ", r.sequence));
+    }
+    if (r.content_digest != EventContentDigest(e)) {
+      return Bad(entries, seq,
+                 absl::StrCat("event content does not match the digest "
+                              "recorded for '", e.event_id(),
+                              "' when it was appended"));
+    }
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read entries"));
+
+  // Every entry has the right index records, so an index holds extras.
+  auto entry_at = [&store](uint64_t seq) -> std::optional<Entry> {
+    absl::StatusOr<std::string> bytes = store.GetEntryBytes(seq);
+    if (!bytes.ok()) return std::nullopt;
+    absl::StatusOr<Entry> e = ParseStoredEntry(*bytes);
+    if (!e.ok()) return std::nullopt;
+    return *e;
+  };
+  std::unique_ptr<rocksdb::Iterator> s = store.NewIterator(store.streams());
+  for (s->SeekToFirst(); s->Valid(); s->Next()) {
+    auto parts = ParseStreamIndexKey(s->key().ToStringView());
+    auto seq = DecodeBigEndian64(s->value().ToStringView());
+    if (!parts.has_value() || !seq.has_value()) {
+      return Bad(entries, seq, "stream index holds a malformed record");
+    }
+    std::optional<Entry> e = entry_at(*seq);
+    if (!e.has_value() || e->stream() != parts->stream ||
+        e->stream_version() != parts->version) {
+      return Bad(entries, *seq,
+                 absl::StrCat("stream index key for stream ", parts->stream,
+                              " version ", parts->version,
+                              " has no matching entry (it points to sequence ",
+                              *seq, ")"));
+    }
+  }
+  RETURN_IF_ERROR(FromRocksStatus(s->status(), "cannot read stream index"));
+  std::unique_ptr<rocksdb::Iterator> ev = store.NewIterator(store.event_ids());
+  for (ev->SeekToFirst(); ev->Valid(); ev->Next()) {
+    auto rec = DecodeEventIdRecord(ev->value().ToStringView());
+    if (!rec.has_value()) {
+      return Bad(entries, std::nullopt,
+                 absl::StrCat("event-id index record for '",
+                              ev->key().ToString(), "' is malformed"));
+    }
+    std::optional<Entry> e = entry_at(rec->sequence);
+    if (!e.has_value() || e->event_id() != ev->key().ToStringView()) {
+      return Bad(entries, rec->sequence,
+                 absl::StrCat("event-id index record for '",
+                              ev->key().ToString(),
+                              "' has no matching entry"));
+    }
+  }
+  RETURN_IF_ERROR(FromRocksStatus(ev->status(), "cannot read event-id index"));
+  return Bad(entries, std::nullopt, "indexes do not match the entries");
+}
+
+}  // namespace
+
+absl::StatusOr<VerifyReport> LedgerVerifier::Run(
+    const std::function<void(uint64_t, uint64_t)>& progress) {
+  absl::StatusOr<LogHead> head_or = store_->ReadHead();
+  if (absl::IsDataLoss(head_or.status())) {
+    return Bad(0, std::nullopt, std::string(head_or.status().message()));
+  }
+  RETURN_IF_ERROR(head_or.status());
+  const LogHead head = *head_or;
+
+  IndexExpectations expected;
+  std::unordered_map<std::string, uint64_t> stream_versions;
+  Hash last = kZeroHash;
+  absl::Time last_recorded = absl::InfinitePast();
+  uint64_t seq = 0;
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(store_->entries());
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++seq) {
+    if (progress && seq % 65536 == 0) progress(seq, head.size);
+    std::optional<uint64_t> key = DecodeBigEndian64(it->key().ToStringView());
+    if (!key.has_value()) {
+      return Bad(seq, seq, "entries family holds a malformed key");
+    }
+    if (*key != seq) {
+      return Bad(seq, seq,
+                 absl::StrCat("entry is missing (the next stored entry is ",
+                              *key, ")"));
+    }
+    std::string_view bytes = it->value().ToStringView();
+    absl::StatusOr<Entry> parsed = ParseStoredEntry(bytes);
+    if (!parsed.ok()) {
+      return Bad(seq, seq, std::string(parsed.status().message()));
+    }
+    const Entry& e = *parsed;
+    const Hash leaf = LeafHash(bytes);
+    if (e.sequence() != seq) {
+      return Bad(seq, seq, absl::StrCat("entry stored at sequence ", seq,
+                                        " records sequence ", e.sequence()));
+    }
+    if (e.prev_hash() != AsBytes(last)) {
+      if (seq == 0) {
+        return Bad(seq, 0, "entry 0 has a non-zero prev_hash");
+      }
+      ASSIGN_OR_RETURN(uint64_t blamed, BlameBrokenLink(*store_, seq, leaf, head));
+      if (blamed == seq) {
+        return Bad(seq, seq,
+                   absl::StrCat("prev_hash does not match the leaf hash of "
+                                "sequence ", seq - 1));
+      }
+      return Bad(seq, blamed,
+                 absl::StrCat("entry bytes changed: leaf hash no longer matches "
+                              "the prev_hash recorded in sequence ", seq));
+    }
+    uint64_t& version = stream_versions[e.stream()];
+    if (e.stream_version() != version + 1) {
+      return Bad(seq, seq, absl::StrCat("stream ", e.stream(), " version ",
+                                        e.stream_version(), " follows version ",
+                                        version));
+    }
+    version = e.stream_version();
+    absl::Time recorded = FromTimestamp(e.recorded_at());
+    if (recorded < last_recorded) {
+      return Bad(seq, seq,
+                 "recorded_at is earlier than the previous entry's");
+    }
+    last_recorded = recorded;
+    expected.streams.Add(StreamIndexKey(e.stream(), e.stream_version()),
+                         EncodeBigEndian64(seq));
+    expected.event_ids.Add(
+        e.event_id(), EncodeEventIdRecord({seq, e.stream_version(),
+                                           EventContentDigest(e)}));
+    last = leaf;
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read entries"));
+  if (progress) progress(seq, head.size);
+
+  if (seq < head.size) {
+    return Bad(seq, seq,
+               absl::StrCat("entry is missing: the head records ", head.size,
+                            " entries but only ", seq, " are stored"));
+  }
+  if (seq > head.size) {
+    return Bad(seq, head.size,
+               absl::StrCat("entry beyond the recorded head of ", head.size,
+                            " entries"));
+  }
+  if (seq > 0 && last != head.last_leaf_hash) {
+    return Bad(seq, seq - 1,
+               "last entry does not hash to the leaf hash recorded in the head");
+  }
+
+  IndexExpectations actual;
+  std::unique_ptr<rocksdb::Iterator> s = store_->NewIterator(store_->streams());
+  for (s->SeekToFirst(); s->Valid(); s->Next()) {
+    actual.streams.Add(s->key().ToStringView(), s->value().ToStringView());
+  }
+  RETURN_IF_ERROR(FromRocksStatus(s->status(), "cannot read stream index"));
+  std::unique_ptr<rocksdb::Iterator> ev = store_->NewIterator(store_->event_ids());
+  for (ev->SeekToFirst(); ev->Valid(); ev->Next()) {
+    actual.event_ids.Add(ev->key().ToStringView(), ev->value().ToStringView());
+  }
+  RETURN_IF_ERROR(FromRocksStatus(ev->status(), "cannot read event-id index"));
+  if (actual.streams != expected.streams ||
+      actual.event_ids != expected.event_ids) {
+    return LocateIndexFault(*store_, seq);
+  }
+
+  VerifyReport ok;
+  ok.entries = seq;
+  return ok;
+}
+
+}  // namespace ledger
