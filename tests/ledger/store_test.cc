@@ -1,0 +1,354 @@
+// Tests of LedgerStore against a real RocksDB database in a temporary
+// directory: opening and creating, the lookups over each family, and the
+// checks Open makes.
+#include "ledger/store.h"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/entry.h"
+#include "ledger/keys.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "tests/ledger/test_util.h"
+
+namespace ledger {
+namespace {
+
+using ::ledger::testing::IsOk;
+using ::ledger::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+class LedgerStoreTest : public ::ledger::testing::TempDirTest {
+ protected:
+  void TearDown() override {
+    store_.reset();
+    TempDirTest::TearDown();
+  }
+
+  std::string DbPath() const { return PathIn("db"); }
+
+  void OpenReadWrite() {
+    store_.reset();
+    ASSERT_OK_AND_ASSIGN(store_,
+                         LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite));
+  }
+
+  // Writes a chained entry at each of `count` sequences, its index records
+  // and the head, the way the writer does, in one synced batch.
+  void WriteEntries(uint64_t count) {
+    rocksdb::WriteBatch batch;
+    Hash prev = kZeroHash;
+    for (uint64_t seq = 0; seq < count; ++seq) {
+      ledger::v1::Entry e;
+      e.set_sequence(seq);
+      e.set_stream("s");
+      e.set_stream_version(seq + 1);
+      e.set_event_id(absl::StrCat("id-", seq));
+      e.set_prev_hash(std::string(AsBytes(prev)));
+      const std::string bytes = SerializeEntry(e);
+      prev = LeafHash(bytes);
+      ASSERT_TRUE(batch.Put(store_->entries(), EntryKey(seq), bytes).ok());
+      ASSERT_TRUE(batch.Put(store_->streams(), StreamIndexKey("s", seq + 1),
+                            EncodeBigEndian64(seq)).ok());
+      ASSERT_TRUE(batch.Put(store_->event_ids(), e.event_id(),
+                            EncodeEventIdRecord({seq, seq + 1, EventContentDigest(e)}))
+                      .ok());
+    }
+    ASSERT_TRUE(batch.Put(store_->meta(), std::string(kMetaHeadKey),
+                          EncodeLogHead({count, prev})).ok());
+    ASSERT_OK(store_->Write(&batch, /*sync=*/true));
+  }
+
+  void PutStreamKey(const std::string& stream, uint64_t version, uint64_t seq) {
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(batch.Put(store_->streams(), StreamIndexKey(stream, version),
+                          EncodeBigEndian64(seq)).ok());
+    ASSERT_OK(store_->Write(&batch, /*sync=*/false));
+  }
+
+  std::unique_ptr<LedgerStore> store_;
+};
+
+TEST_F(LedgerStoreTest, ReadWriteOpenCreatesTheDatabase) {
+  ASSERT_FALSE(std::filesystem::exists(DbPath()));
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_NE(store_, nullptr);
+  EXPECT_TRUE(std::filesystem::exists(DbPath() + "/CURRENT"));
+  EXPECT_EQ(store_->path(), DbPath());
+  ASSERT_NE(store_->db(), nullptr);
+  const std::set<rocksdb::ColumnFamilyHandle*> families = {
+      store_->entries(), store_->nodes(),  store_->streams(),
+      store_->event_ids(), store_->meta(), store_->projections()};
+  EXPECT_EQ(families.size(), 6u) << "each family has its own handle";
+  EXPECT_EQ(families.count(nullptr), 0u);
+
+  std::string format;
+  ASSERT_TRUE(store_->db()
+                  ->Get(rocksdb::ReadOptions(), store_->meta(),
+                        std::string(kMetaFormatKey), &format)
+                  .ok());
+  EXPECT_EQ(format, kFormatVersion);
+}
+
+TEST_F(LedgerStoreTest, NewDatabaseHasEmptyHead) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_OK_AND_ASSIGN(LogHead head, store_->ReadHead());
+  EXPECT_EQ(head.size, 0u);
+  EXPECT_EQ(head.last_leaf_hash, kZeroHash);
+  EXPECT_THAT(store_->GetEntryBytes(0), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(uint64_t version, store_->StreamVersion("s"));
+  EXPECT_EQ(version, 0u);
+  ASSERT_OK_AND_ASSIGN(std::optional<EventIdRecord> rec,
+                       store_->LookupEventId("nope"));
+  EXPECT_FALSE(rec.has_value());
+}
+
+TEST_F(LedgerStoreTest, WriteBatchThenGet) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_NO_FATAL_FAILURE(WriteEntries(3));
+
+  ASSERT_OK_AND_ASSIGN(std::string bytes, store_->GetEntryBytes(1));
+  ASSERT_OK_AND_ASSIGN(ledger::v1::Entry e, ParseStoredEntry(bytes));
+  EXPECT_EQ(e.sequence(), 1u);
+  EXPECT_EQ(e.event_id(), "id-1");
+  EXPECT_THAT(store_->GetEntryBytes(3),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("3")));
+
+  ASSERT_OK_AND_ASSIGN(uint64_t seq, store_->StreamSequence("s", 2));
+  EXPECT_EQ(seq, 1u);
+  EXPECT_THAT(store_->StreamSequence("s", 4),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->StreamSequence("t", 1),
+              StatusIs(absl::StatusCode::kNotFound));
+
+  ASSERT_OK_AND_ASSIGN(std::optional<EventIdRecord> rec,
+                       store_->LookupEventId("id-2"));
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->sequence, 2u);
+  EXPECT_EQ(rec->stream_version, 3u);
+  ASSERT_OK_AND_ASSIGN(std::string bytes2, store_->GetEntryBytes(2));
+  ASSERT_OK_AND_ASSIGN(ledger::v1::Entry e2, ParseStoredEntry(bytes2));
+  EXPECT_EQ(rec->content_digest, EventContentDigest(e2));
+
+  ASSERT_OK_AND_ASSIGN(LogHead head, store_->ReadHead());
+  EXPECT_EQ(head.size, 3u);
+  ASSERT_OK_AND_ASSIGN(std::string last, store_->GetEntryBytes(2));
+  EXPECT_EQ(head.last_leaf_hash, LeafHash(last));
+}
+
+TEST_F(LedgerStoreTest, StreamVersionIsTheHighestVersionOfThatStreamOnly) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  for (uint64_t v = 1; v <= 300; ++v) PutStreamKey("a", v, v);  // past 255
+  for (uint64_t v = 1; v <= 5; ++v) PutStreamKey("a/b", v, 1000 + v);
+  PutStreamKey("ab", 1, 2000);
+  PutStreamKey("`", 7, 3000);  // sorts just before "a"
+
+  auto version_of = [this](const std::string& stream) -> uint64_t {
+    absl::StatusOr<uint64_t> v = store_->StreamVersion(stream);
+    EXPECT_OK(v) << stream;
+    return v.value_or(12345);
+  };
+  EXPECT_EQ(version_of("a"), 300u);
+  EXPECT_EQ(version_of("a/b"), 5u);
+  EXPECT_EQ(version_of("ab"), 1u);
+  EXPECT_EQ(version_of("`"), 7u);
+  EXPECT_EQ(version_of("a/"), 0u);
+  EXPECT_EQ(version_of("a/b/c"), 0u);
+  EXPECT_EQ(version_of("aa"), 0u);
+  EXPECT_EQ(version_of("b"), 0u);
+  EXPECT_EQ(version_of("_"), 0u);
+}
+
+TEST_F(LedgerStoreTest, MalformedIndexValuesAreDataLoss) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(batch.Put(store_->streams(), StreamIndexKey("s", 1), "short").ok());
+  ASSERT_TRUE(batch.Put(store_->event_ids(), "id", "short").ok());
+  ASSERT_OK(store_->Write(&batch, /*sync=*/true));
+  EXPECT_THAT(store_->StreamSequence("s", 1),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(store_->LookupEventId("id"), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(LedgerStoreTest, MalformedHeadIsDataLoss) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(batch.Put(store_->meta(), std::string(kMetaHeadKey), "bad").ok());
+  ASSERT_OK(store_->Write(&batch, /*sync=*/true));
+  EXPECT_THAT(store_->ReadHead(), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(LedgerStoreTest, EntryIteratorVisitsSequencesInNumericOrder) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  rocksdb::WriteBatch batch;
+  for (uint64_t seq : {256u, 1u, 65536u, 255u, 0u}) {
+    ASSERT_TRUE(batch.Put(store_->entries(), EntryKey(seq), "x").ok());
+  }
+  ASSERT_OK(store_->Write(&batch, /*sync=*/false));
+  std::vector<uint64_t> seen;
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(store_->entries());
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    seen.push_back(DecodeBigEndian64(it->key().ToStringView()).value_or(999));
+  }
+  ASSERT_TRUE(it->status().ok());
+  EXPECT_THAT(seen, ::testing::ElementsAre(0, 1, 255, 256, 65536));
+}
+
+TEST_F(LedgerStoreTest, ReopenKeepsData) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_NO_FATAL_FAILURE(WriteEntries(4));
+  ASSERT_OK_AND_ASSIGN(std::string before, store_->GetEntryBytes(3));
+  store_.reset();
+
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_OK_AND_ASSIGN(LogHead head, store_->ReadHead());
+  EXPECT_EQ(head.size, 4u);
+  ASSERT_OK_AND_ASSIGN(std::string after, store_->GetEntryBytes(3));
+  EXPECT_EQ(after, before);
+  ASSERT_OK_AND_ASSIGN(uint64_t version, store_->StreamVersion("s"));
+  EXPECT_EQ(version, 4u);
+}
+
+TEST_F(LedgerStoreTest, ReadOnlyOpenOfMissingDirectoryIsNotFound) {
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(DbPath())));
+  EXPECT_FALSE(std::filesystem::exists(DbPath())) << "read-only must not create";
+}
+
+TEST_F(LedgerStoreTest, ReadOnlyOpenOfEmptyDirectoryIsNotFound) {
+  ASSERT_TRUE(std::filesystem::create_directory(DbPath()));
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_TRUE(std::filesystem::is_empty(DbPath()));
+}
+
+TEST_F(LedgerStoreTest, ReadOnlyOpenWorksBesideReadWriteInSameProcess) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_NO_FATAL_FAILURE(WriteEntries(2));
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<LedgerStore> reader,
+      LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly));
+  ASSERT_OK_AND_ASSIGN(LogHead head, reader->ReadHead());
+  EXPECT_EQ(head.size, 2u);
+  ASSERT_OK_AND_ASSIGN(std::string bytes, reader->GetEntryBytes(1));
+  ASSERT_OK_AND_ASSIGN(std::string expected, store_->GetEntryBytes(1));
+  EXPECT_EQ(bytes, expected);
+
+  // The reader never writes.
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(batch.Put(reader->meta(), "x", "y").ok());
+  EXPECT_THAT(reader->Write(&batch, /*sync=*/true), ::testing::Not(IsOk()));
+
+  // The writer still writes while the reader is open.
+  ASSERT_NO_FATAL_FAILURE(WriteEntries(3));
+  ASSERT_OK_AND_ASSIGN(LogHead writer_head, store_->ReadHead());
+  EXPECT_EQ(writer_head.size, 3u);
+}
+
+TEST_F(LedgerStoreTest, SecondReadWriteOpenIsUnavailable) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(LedgerStoreTest, OpenOfAFileIsFailedPrecondition) {
+  { std::ofstream(DbPath()) << "not a database"; }
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(DbPath())));
+}
+
+TEST_F(LedgerStoreTest, OtherFormatVersionIsFailedPrecondition) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_TRUE(store_->db()
+                  ->Put(rocksdb::WriteOptions(), store_->meta(),
+                        std::string(kMetaFormatKey), "involvement-ledger/99")
+                  .ok());
+  store_.reset();
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("involvement-ledger/99")));
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// Creates a plain RocksDB database (default family only) with one key.
+void CreatePlainRocksDb(const std::string& path) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(options, path, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "someone", "else's data").ok());
+  ASSERT_TRUE(db->Close().ok());
+}
+
+TEST_F(LedgerStoreTest, ReadOnlyOpenOfOtherRocksDbIsFailedPrecondition) {
+  CreatePlainRocksDb(DbPath());
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(LedgerStoreTest, ReadWriteOpenOfOtherRocksDbIsFailedPrecondition) {
+  // store.h: "FAILED_PRECONDITION for a directory that is not a ledger".
+  // A database that holds someone else's data must be refused, not adopted.
+  CreatePlainRocksDb(DbPath());
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(LedgerStoreTest, ReopenWithMissingLastEntryIsDataLoss) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_NO_FATAL_FAILURE(WriteEntries(3));
+  ASSERT_TRUE(store_->db()
+                  ->Delete(rocksdb::WriteOptions(), store_->entries(), EntryKey(2))
+                  .ok());
+  store_.reset();
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(LedgerStoreTest, ReopenWithChangedLastEntryIsDataLoss) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_NO_FATAL_FAILURE(WriteEntries(3));
+  ASSERT_OK_AND_ASSIGN(std::string bytes, store_->GetEntryBytes(2));
+  bytes.back() ^= 0x01;
+  ASSERT_TRUE(store_->db()
+                  ->Put(rocksdb::WriteOptions(), store_->entries(), EntryKey(2), bytes)
+                  .ok());
+  store_.reset();
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(LedgerStoreTest, ReopenWithHeadButNoEntriesIsDataLoss) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_TRUE(store_->db()
+                  ->Put(rocksdb::WriteOptions(), store_->meta(),
+                        std::string(kMetaHeadKey), EncodeLogHead({5, LeafHash("x")}))
+                  .ok());
+  store_.reset();
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(FromRocksStatusTest, MapsCodesAndKeepsContext) {
+  EXPECT_OK(FromRocksStatus(rocksdb::Status::OK(), "ctx"));
+  EXPECT_THAT(FromRocksStatus(rocksdb::Status::NotFound("x"), "reading"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("reading")));
+  EXPECT_THAT(FromRocksStatus(rocksdb::Status::Corruption("x"), "c"),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(FromRocksStatus(rocksdb::Status::IOError("disk on fire"), "c"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("disk on fire")));
+}
+
+}  // namespace
+}  // namespace ledger

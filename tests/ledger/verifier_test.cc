@@ -1,0 +1,397 @@
+// Tamper tests of LedgerVerifier: build a small log with the real writer,
+// then change the stored bytes behind the ledger's back and check that the
+// verifier names the damaged entry.
+#include "ledger/verifier.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/entry.h"
+#include "ledger/group_commit_writer.h"
+#include "ledger/hash.h"
+#include "ledger/keys.h"
+#include "ledger/store.h"
+#include "tests/ledger/test_util.h"
+
+namespace ledger {
+namespace {
+
+using ::ledger::testing::MakeAppendRequest;
+using ::ledger::v1::Entry;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+constexpr uint64_t kEntries = 20;
+const char* const kStreams[] = {"alpha", "beta", "gamma"};
+
+// Event i of the log: id "ev-<i>" in stream kStreams[i % 3]; its payload
+// value is "payload of ev-<i>" (see MakeEvent).
+std::string EventId(uint64_t i) { return absl::StrCat("ev-", i); }
+
+class LedgerVerifierTest : public ::ledger::testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    BuildLog();
+    if (HasFatalFailure()) return;
+    OpenStore(LedgerStore::Mode::kReadWrite);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    TempDirTest::TearDown();
+  }
+
+  std::string DbPath() const { return PathIn("ledger"); }
+
+  // Writes kEntries single-event appends through the writer, then closes it.
+  void BuildLog() {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerStore> store,
+                         LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite));
+    GroupCommitWriter::Options options;
+    absl::Time now = absl::FromUnixSeconds(1767225600);
+    options.clock = [&now] { return now; };
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<GroupCommitWriter> writer,
+                         GroupCommitWriter::Start(store.get(), options));
+    for (uint64_t i = 0; i < kEntries; ++i) {
+      now += absl::Seconds(1);
+      ASSERT_OK(writer->Append(MakeAppendRequest(kStreams[i % 3], {EventId(i)}),
+                               "builder"));
+    }
+    writer.reset();
+  }
+
+  void OpenStore(LedgerStore::Mode mode) {
+    store_.reset();
+    ASSERT_OK_AND_ASSIGN(store_, LedgerStore::Open(DbPath(), mode));
+  }
+
+  VerifyReport Verify() {
+    LedgerVerifier verifier(store_.get());
+    absl::StatusOr<VerifyReport> report = verifier.Run();
+    EXPECT_OK(report);
+    return report.value_or(VerifyReport{0, true, std::nullopt, "Run failed"});
+  }
+
+  // --- Readers of the stored state.
+
+  std::string EntryValue(uint64_t seq) {
+    absl::StatusOr<std::string> bytes = store_->GetEntryBytes(seq);
+    EXPECT_OK(bytes);
+    return bytes.value_or("");
+  }
+
+  Entry EntryAt(uint64_t seq) {
+    absl::StatusOr<Entry> e = ParseStoredEntry(EntryValue(seq));
+    EXPECT_OK(e);
+    return e.value_or(Entry());
+  }
+
+  EventIdRecord EventIdRecordOf(const std::string& event_id) {
+    absl::StatusOr<std::optional<EventIdRecord>> rec = store_->LookupEventId(event_id);
+    EXPECT_OK(rec);
+    EXPECT_TRUE(rec.ok() && rec->has_value()) << event_id;
+    return rec.ok() && rec->has_value() ? **rec : EventIdRecord{};
+  }
+
+  // --- Tampering verbs; each writes straight to RocksDB.
+
+  void Put(rocksdb::ColumnFamilyHandle* family, const std::string& key,
+           const std::string& value) {
+    ASSERT_TRUE(store_->db()->Put(rocksdb::WriteOptions(), family, key, value).ok());
+  }
+
+  void Delete(rocksdb::ColumnFamilyHandle* family, const std::string& key) {
+    ASSERT_TRUE(store_->db()->Delete(rocksdb::WriteOptions(), family, key).ok());
+  }
+
+  void PutEntryValue(uint64_t seq, const std::string& value) {
+    Put(store_->entries(), EntryKey(seq), value);
+  }
+
+  // Flips a bit of a letter in the middle of the entry's payload value:
+  // the bytes still parse, canonically, but are no longer the entry's.
+  void FlipPayloadByte(uint64_t seq) {
+    std::string bytes = EntryValue(seq);
+    const std::string marker = absl::StrCat("payload of ", EventId(seq));
+    const size_t at = bytes.find(marker);
+    ASSERT_NE(at, std::string::npos);
+    bytes[at + 5] ^= 0x20;  // "payload" -> "paylOad"
+    ASSERT_OK(ParseStoredEntry(bytes)) << "tampered entry must still parse";
+    PutEntryValue(seq, bytes);
+  }
+
+  // Re-serializes entry `seq` after `edit` changes its fields.
+  template <typename Edit>
+  void RewriteEntry(uint64_t seq, Edit edit) {
+    Entry e = EntryAt(seq);
+    edit(e);
+    PutEntryValue(seq, SerializeEntry(e));
+  }
+
+  void DeleteEntry(uint64_t seq) { Delete(store_->entries(), EntryKey(seq)); }
+
+  void SwapEntries(uint64_t a, uint64_t b) {
+    const std::string va = EntryValue(a);
+    const std::string vb = EntryValue(b);
+    PutEntryValue(a, vb);
+    PutEntryValue(b, va);
+  }
+
+  void PutStreamIndex(const std::string& stream, uint64_t version, uint64_t seq) {
+    Put(store_->streams(), StreamIndexKey(stream, version), EncodeBigEndian64(seq));
+  }
+
+  void PutEventIdRecord(const std::string& event_id, const EventIdRecord& rec) {
+    Put(store_->event_ids(), event_id, EncodeEventIdRecord(rec));
+  }
+
+  void PutHead(const LogHead& head) {
+    Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead(head));
+  }
+
+  std::unique_ptr<LedgerStore> store_;
+};
+
+// The report of a damaged log that names `seq`.
+void ExpectBadAt(const VerifyReport& report, uint64_t seq) {
+  EXPECT_FALSE(report.intact);
+  EXPECT_THAT(report.bad_sequence, Optional(seq)) << report.reason;
+  EXPECT_FALSE(report.reason.empty());
+}
+
+TEST_F(LedgerVerifierTest, IntactLogIsIntact) {
+  std::vector<std::pair<uint64_t, uint64_t>> progress;
+  LedgerVerifier verifier(store_.get());
+  ASSERT_OK_AND_ASSIGN(VerifyReport report,
+                       verifier.Run([&](uint64_t done, uint64_t total) {
+                         progress.emplace_back(done, total);
+                       }));
+  EXPECT_TRUE(report.intact) << report.reason;
+  EXPECT_EQ(report.entries, kEntries);
+  EXPECT_EQ(report.bad_sequence, std::nullopt);
+  EXPECT_EQ(report.reason, "");
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back(), std::make_pair(kEntries, kEntries));
+}
+
+TEST_F(LedgerVerifierTest, IntactLogIsIntactThroughReadOnlyOpen) {
+  ASSERT_NO_FATAL_FAILURE(OpenStore(LedgerStore::Mode::kReadOnly));
+  VerifyReport report = Verify();
+  EXPECT_TRUE(report.intact) << report.reason;
+  EXPECT_EQ(report.entries, kEntries);
+}
+
+TEST_F(LedgerVerifierTest, EmptyDatabaseIsIntact) {
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<LedgerStore> empty,
+      LedgerStore::Open(PathIn("empty"), LedgerStore::Mode::kReadWrite));
+  LedgerVerifier verifier(empty.get());
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, verifier.Run());
+  EXPECT_TRUE(report.intact) << report.reason;
+  EXPECT_EQ(report.entries, 0u);
+  EXPECT_EQ(report.bad_sequence, std::nullopt);
+}
+
+TEST_F(LedgerVerifierTest, FlippedByteInMiddleEntryIsNamed) {
+  FlipPayloadByte(7);
+  ExpectBadAt(Verify(), 7);
+}
+
+TEST_F(LedgerVerifierTest, FlippedByteInFirstEntryIsNamed) {
+  FlipPayloadByte(0);
+  ExpectBadAt(Verify(), 0);
+}
+
+TEST_F(LedgerVerifierTest, FlippedByteInSecondToLastEntryIsNamed) {
+  FlipPayloadByte(kEntries - 2);
+  ExpectBadAt(Verify(), kEntries - 2);
+}
+
+TEST_F(LedgerVerifierTest, FlippedByteInLastEntryIsNamed) {
+  FlipPayloadByte(kEntries - 1);
+  ExpectBadAt(Verify(), kEntries - 1);
+}
+
+TEST_F(LedgerVerifierTest, FlippedByteIsFoundThroughReadOnlyOpen) {
+  FlipPayloadByte(12);
+  ASSERT_NO_FATAL_FAILURE(OpenStore(LedgerStore::Mode::kReadOnly));
+  ExpectBadAt(Verify(), 12);
+}
+
+TEST_F(LedgerVerifierTest, UnparseableEntryIsNamed) {
+  PutEntryValue(9, "\xff\xff\xff");
+  ExpectBadAt(Verify(), 9);
+}
+
+TEST_F(LedgerVerifierTest, ChangedPrevHashIsNamed) {
+  RewriteEntry(10, [](Entry& e) { e.set_prev_hash(std::string(32, '\x01')); });
+  ExpectBadAt(Verify(), 10);
+}
+
+TEST_F(LedgerVerifierTest, EntryRecordingAnotherSequenceIsNamed) {
+  RewriteEntry(10, [](Entry& e) { e.set_sequence(11); });
+  ExpectBadAt(Verify(), 10);
+}
+
+TEST_F(LedgerVerifierTest, NonZeroPrevHashOfFirstEntryIsNamed) {
+  RewriteEntry(0, [](Entry& e) { e.set_prev_hash(std::string(32, '\x07')); });
+  ExpectBadAt(Verify(), 0);
+}
+
+TEST_F(LedgerVerifierTest, DeletedMiddleEntryIsNamed) {
+  DeleteEntry(5);
+  ExpectBadAt(Verify(), 5);
+}
+
+TEST_F(LedgerVerifierTest, DeletedFirstEntryIsNamed) {
+  DeleteEntry(0);
+  ExpectBadAt(Verify(), 0);
+}
+
+TEST_F(LedgerVerifierTest, DeletedLastEntryIsNamed) {
+  DeleteEntry(kEntries - 1);
+  ExpectBadAt(Verify(), kEntries - 1);
+}
+
+TEST_F(LedgerVerifierTest, SwappedAdjacentEntriesNameTheFirst) {
+  SwapEntries(8, 9);
+  ExpectBadAt(Verify(), 8);
+}
+
+TEST_F(LedgerVerifierTest, SwappedLastTwoEntriesNameTheFirst) {
+  SwapEntries(kEntries - 2, kEntries - 1);
+  ExpectBadAt(Verify(), kEntries - 2);
+}
+
+TEST_F(LedgerVerifierTest, StreamIndexPointingToLaterEntryNamesTheIndexedEntry) {
+  const Entry e = EntryAt(10);
+  PutStreamIndex(e.stream(), e.stream_version(), 11);
+  ExpectBadAt(Verify(), 10);
+}
+
+TEST_F(LedgerVerifierTest, StreamIndexPointingToEarlierEntryNamesTheIndexedEntry) {
+  const Entry e = EntryAt(10);
+  PutStreamIndex(e.stream(), e.stream_version(), 3);
+  ExpectBadAt(Verify(), 10);
+}
+
+TEST_F(LedgerVerifierTest, MissingStreamIndexKeyIsNamed) {
+  const Entry e = EntryAt(6);
+  Delete(store_->streams(), StreamIndexKey(e.stream(), e.stream_version()));
+  ExpectBadAt(Verify(), 6);
+}
+
+TEST_F(LedgerVerifierTest, ExtraStreamIndexKeyIsReported) {
+  const Entry e = EntryAt(4);
+  PutStreamIndex(e.stream(), 99, 4);
+  VerifyReport report = Verify();
+  // No entry is damaged; the report names the sequence the stray key points to.
+  ExpectBadAt(report, 4);
+  EXPECT_THAT(report.reason, HasSubstr("99"));
+}
+
+TEST_F(LedgerVerifierTest, MalformedExtraStreamIndexKeyIsReported) {
+  Put(store_->streams(), StreamIndexKey("alpha", 50), "bad");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.bad_sequence, std::nullopt);
+  EXPECT_FALSE(report.reason.empty());
+}
+
+TEST_F(LedgerVerifierTest, EventIdRecordPointingElsewhereIsNamed) {
+  EventIdRecord rec = EventIdRecordOf(EventId(12));
+  ASSERT_EQ(rec.sequence, 12u);
+  rec.sequence = 13;
+  PutEventIdRecord(EventId(12), rec);
+  ExpectBadAt(Verify(), 12);
+}
+
+TEST_F(LedgerVerifierTest, EventIdRecordWithWrongVersionIsNamed) {
+  EventIdRecord rec = EventIdRecordOf(EventId(12));
+  rec.stream_version += 1;
+  PutEventIdRecord(EventId(12), rec);
+  ExpectBadAt(Verify(), 12);
+}
+
+TEST_F(LedgerVerifierTest, EventIdRecordWithWrongDigestIsNamed) {
+  EventIdRecord rec = EventIdRecordOf(EventId(12));
+  rec.content_digest[0] ^= 0x01;
+  PutEventIdRecord(EventId(12), rec);
+  ExpectBadAt(Verify(), 12);
+}
+
+TEST_F(LedgerVerifierTest, MissingEventIdRecordIsNamed) {
+  Delete(store_->event_ids(), EventId(6));
+  ExpectBadAt(Verify(), 6);
+}
+
+TEST_F(LedgerVerifierTest, ExtraEventIdRecordIsReported) {
+  PutEventIdRecord("ghost", {3, 2, Sha256Of("ghost")});
+  VerifyReport report = Verify();
+  ExpectBadAt(report, 3);
+  EXPECT_THAT(report.reason, HasSubstr("ghost"));
+}
+
+TEST_F(LedgerVerifierTest, TruncatedLogWithStaleHeadIsNamed) {
+  for (uint64_t seq = 17; seq < kEntries; ++seq) DeleteEntry(seq);
+  ExpectBadAt(Verify(), 17);
+}
+
+TEST_F(LedgerVerifierTest, TruncatedLogWithRewrittenHeadIsNamed) {
+  // A rollback that also fixes the head still leaves index records behind.
+  const Hash leaf16 = LeafHash(EntryValue(16));
+  for (uint64_t seq = 17; seq < kEntries; ++seq) DeleteEntry(seq);
+  PutHead({17, leaf16});
+  ExpectBadAt(Verify(), 17);
+}
+
+TEST_F(LedgerVerifierTest, EntryBeyondTheHeadIsNamed) {
+  PutHead({kEntries - 1, LeafHash(EntryValue(kEntries - 2))});
+  ExpectBadAt(Verify(), kEntries - 1);
+}
+
+TEST_F(LedgerVerifierTest, HeadWithWrongLeafHashNamesTheLastEntry) {
+  PutHead({kEntries, LeafHash("not the last entry")});
+  ExpectBadAt(Verify(), kEntries - 1);
+}
+
+TEST_F(LedgerVerifierTest, MalformedHeadIsReported) {
+  Put(store_->meta(), std::string(kMetaHeadKey), "short");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.bad_sequence, std::nullopt);
+  EXPECT_FALSE(report.reason.empty());
+}
+
+TEST_F(LedgerVerifierTest, RewrittenLastEntryWithMatchingHeadIsNamed) {
+  // Change the last entry's payload and fix the head to match: the chain
+  // holds, but the event-id index still records the original content.
+  std::string bytes = EntryValue(kEntries - 1);
+  const size_t at = bytes.find(absl::StrCat("payload of ", EventId(kEntries - 1)));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] = 'P';
+  ASSERT_OK(ParseStoredEntry(bytes));
+  PutEntryValue(kEntries - 1, bytes);
+  PutHead({kEntries, LeafHash(bytes)});
+  ExpectBadAt(Verify(), kEntries - 1);
+}
+
+TEST_F(LedgerVerifierTest, ForgedEntryAppendedWithoutHeadIsNamed) {
+  Entry extra = EntryAt(kEntries - 1);
+  extra.set_sequence(kEntries);
+  extra.set_stream_version(extra.stream_version() + 1);
+  extra.set_event_id("forged");
+  extra.set_prev_hash(std::string(AsBytes(LeafHash(EntryValue(kEntries - 1)))));
+  PutEntryValue(kEntries, SerializeEntry(extra));
+  ExpectBadAt(Verify(), kEntries);
+}
+
+}  // namespace
+}  // namespace ledger
