@@ -85,6 +85,10 @@ absl::Status CheckAppendRequest(const ledger::v1::AppendRequest& request,
           absl::StrCat(field, ".payload.type_url: must look like "
                               "type.googleapis.com/package.Message"));
     }
+    if (e.payload().value().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".payload.value: required (an empty event records nothing)"));
+    }
     if (e.has_occurred_at()) {
       const auto& t = e.occurred_at();
       // RFC 3339 range: 0001-01-01 to 9999-12-31.

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/unknown_field_set.h>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/keys.h"
@@ -26,6 +27,12 @@ absl::StatusOr<ledger::v1::Entry> ParseStoredEntry(std::string_view bytes) {
   ledger::v1::Entry entry;
   if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError("entry bytes do not parse as ledger.v1.Entry");
+  }
+  // Unknown fields survive re-serialization, so the canonical check below
+  // would let extra bytes ride along unnoticed.
+  if (!entry.GetReflection()->GetUnknownFields(entry).empty()) {
+    return absl::DataLossError(
+        "entry bytes hold fields that ledger.v1.Entry does not define");
   }
   if (SerializeEntry(entry) != bytes) {
     return absl::DataLossError(

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/entry.h"
 #include "ledger/status_macros.h"
@@ -76,6 +78,23 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
     if (stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
       return absl::FailedPreconditionError(
           absl::StrCat(path, " exists and is not a directory"));
+    }
+    // An existing RocksDB database without our `meta` family holds someone
+    // else's data: refuse it rather than add ledger families to it. (One
+    // with `meta` but no format marker is ours, cut off while being
+    // created; the open below finishes it.)
+    std::string current = path + "/CURRENT";
+    if (stat(current.c_str(), &st) == 0) {
+      std::vector<std::string> existing;
+      rocksdb::Status ls =
+          rocksdb::DB::ListColumnFamilies(db_options, path, &existing);
+      if (!ls.ok()) {
+        return FromRocksStatus(ls, absl::StrCat("cannot open database at ", path));
+      }
+      if (std::find(existing.begin(), existing.end(), "meta") == existing.end()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(path, " is a RocksDB database but not a ledger"));
+      }
     }
   }
 

@@ -135,6 +135,8 @@ absl::StatusOr<VerifyReport> LocateIndexFault(const LedgerStore& store,
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read entries"));
 
   // Every entry has the right index records, so an index holds extras.
+  // Name the lowest sequence they point to: after a truncation that is the
+  // first entry removed.
   auto entry_at = [&store](uint64_t seq) -> std::optional<Entry> {
     absl::StatusOr<std::string> bytes = store.GetEntryBytes(seq);
     if (!bytes.ok()) return std::nullopt;
@@ -142,21 +144,26 @@ absl::StatusOr<VerifyReport> LocateIndexFault(const LedgerStore& store,
     if (!e.ok()) return std::nullopt;
     return *e;
   };
+  std::optional<VerifyReport> lowest;
+  auto note_extra = [&](uint64_t seq, std::string reason) {
+    if (!lowest.has_value() || seq < *lowest->bad_sequence) {
+      lowest = Bad(entries, seq, std::move(reason));
+    }
+  };
   std::unique_ptr<rocksdb::Iterator> s = store.NewIterator(store.streams());
   for (s->SeekToFirst(); s->Valid(); s->Next()) {
     auto parts = ParseStreamIndexKey(s->key().ToStringView());
     auto seq = DecodeBigEndian64(s->value().ToStringView());
     if (!parts.has_value() || !seq.has_value()) {
-      return Bad(entries, seq, "stream index holds a malformed record");
+      return Bad(entries, std::nullopt, "stream index holds a malformed record");
     }
     std::optional<Entry> e = entry_at(*seq);
     if (!e.has_value() || e->stream() != parts->stream ||
         e->stream_version() != parts->version) {
-      return Bad(entries, *seq,
-                 absl::StrCat("stream index key for stream ", parts->stream,
-                              " version ", parts->version,
-                              " has no matching entry (it points to sequence ",
-                              *seq, ")"));
+      note_extra(*seq, absl::StrCat("stream index key for stream ", parts->stream,
+                                    " version ", parts->version,
+                                    " has no matching entry (it points to "
+                                    "sequence ", *seq, ")"));
     }
   }
   RETURN_IF_ERROR(FromRocksStatus(s->status(), "cannot read stream index"));
@@ -170,13 +177,14 @@ absl::StatusOr<VerifyReport> LocateIndexFault(const LedgerStore& store,
     }
     std::optional<Entry> e = entry_at(rec->sequence);
     if (!e.has_value() || e->event_id() != ev->key().ToStringView()) {
-      return Bad(entries, rec->sequence,
-                 absl::StrCat("event-id index record for '",
-                              ev->key().ToString(),
-                              "' has no matching entry"));
+      note_extra(rec->sequence,
+                 absl::StrCat("event-id index record for '", ev->key().ToString(),
+                              "' has no matching entry (it points to sequence ",
+                              rec->sequence, ")"));
     }
   }
   RETURN_IF_ERROR(FromRocksStatus(ev->status(), "cannot read event-id index"));
+  if (lowest.has_value()) return *lowest;
   return Bad(entries, std::nullopt, "indexes do not match the entries");
 }
 

@@ -1,0 +1,72 @@
+// LedgerClient: a small C++ client for LedgerService, used by ledgerctl,
+// ledger-bench and the end-to-end tests. The header keeps gRPC out of its
+// users; errors come back as absl::Status with the server's gRPC code.
+//
+// Thread safety: one LedgerClient may be used from many threads at once.
+#ifndef CLIENTS_LEDGER_CLIENT_H_
+#define CLIENTS_LEDGER_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ledger/v1/ledger.pb.h"
+
+namespace ledger {
+
+struct ClientOptions {
+  // Give this client its own TCP connection rather than sharing one with
+  // other clients of the same address in this process.
+  bool own_connection = false;
+  // Deadline for unary calls.
+  absl::Duration timeout = absl::Seconds(60);
+};
+
+class LedgerClient {
+ public:
+  // Connects lazily to `address` (HOST:PORT), without TLS.
+  explicit LedgerClient(const std::string& address, ClientOptions options = {});
+  ~LedgerClient();
+  LedgerClient(const LedgerClient&) = delete;
+  LedgerClient& operator=(const LedgerClient&) = delete;
+
+  const std::string& address() const { return address_; }
+
+  // Appends; the status carries the server's code and message on failure.
+  [[nodiscard]] absl::StatusOr<ledger::v1::AppendResponse> Append(
+      const ledger::v1::AppendRequest& request);
+
+  // Streams matching entries to `on_entry` until the end of the range, or
+  // until `on_entry` returns false (then the call is cancelled and OK is
+  // returned).
+  [[nodiscard]] absl::Status Read(
+      const ledger::v1::ReadRequest& request,
+      const std::function<bool(const ledger::v1::Entry&)>& on_entry);
+
+  // Subscribes: catch-up entries, then one `on_caught_up(log_size)`, then
+  // live entries. Runs until a callback returns false (OK), the server ends
+  // the stream, or an error.
+  [[nodiscard]] absl::Status Subscribe(
+      const ledger::v1::SubscribeRequest& request,
+      const std::function<bool(const ledger::v1::Entry&)>& on_entry,
+      const std::function<bool(uint64_t)>& on_caught_up);
+
+  // One gRPC health check (grpc.health.v1.Health/Check for the whole
+  // server): OK when the server reports SERVING.
+  [[nodiscard]] absl::Status HealthCheck();
+
+  // Waits up to `timeout` for the connection to be ready.
+  [[nodiscard]] absl::Status WaitForReady(absl::Duration timeout);
+
+ private:
+  struct Impl;
+  std::string address_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ledger
+
+#endif  // CLIENTS_LEDGER_CLIENT_H_

@@ -1,0 +1,375 @@
+// ledgerctl: the command-line client of the Involvement Ledger.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "clients/command_line.h"
+#include "clients/event_json.h"
+#include "clients/ledger_client.h"
+
+namespace {
+
+namespace pb = google::protobuf;
+using ledger::CommandLine;
+
+constexpr char kMainUsage[] =
+    "usage: ledgerctl [--server HOST:PORT] COMMAND [FLAGS]\n"
+    "\n"
+    "Command-line client of the Involvement Ledger.\n"
+    "\n"
+    "Commands:\n"
+    "  append   append events to a stream (one, or many from a JSONL file)\n"
+    "  read     print entries as JSON lines, by sequence or by stream\n"
+    "  help     show help for a command: ledgerctl help append\n"
+    "\n"
+    "  --server HOST:PORT  the ledgerd to talk to (default: $LEDGER_SERVER,\n"
+    "                      else 127.0.0.1:50051)\n"
+    "\n"
+    "Exit status: 0 success, 1 the server refused or could not be reached,\n"
+    "2 usage error.\n";
+
+constexpr char kAppendUsage[] =
+    "usage: ledgerctl append --stream S --type MESSAGE --data JSON\n"
+    "                        [--event-id ID] [--expect any|none|exists|N]\n"
+    "                        [--occurred-at RFC3339] [--correlation-id ID]\n"
+    "                        [--causation-id ID]\n"
+    "       ledgerctl append --file F.jsonl [--batch N]\n"
+    "\n"
+    "Appends events and prints, for each, one JSON line:\n"
+    "  {\"sequence\":\"7\",\"stream_version\":\"3\",\"event_id\":\"...\","
+    "\"duplicate\":false}\n"
+    "(numbers are strings, as in protobuf's JSON mapping; duplicate is true\n"
+    "when the event was already recorded and this was a retry).\n"
+    "\n"
+    "  --stream S          stream to append to, e.g. recommendation/R-2026-014\n"
+    "  --type MESSAGE      full protobuf message name of the payload, e.g.\n"
+    "                      google.protobuf.Struct\n"
+    "  --data JSON         the payload in protobuf's JSON mapping\n"
+    "  --event-id ID       unique id; a retry with the same id and content is\n"
+    "                      answered with the original position (default: a\n"
+    "                      new random UUID, so give one when retrying)\n"
+    "  --expect E          any (default), none (stream must not exist),\n"
+    "                      exists, or N (stream must be at version N)\n"
+    "  --occurred-at T     when it happened, RFC 3339 (default: unset)\n"
+    "  --correlation-id ID, --causation-id ID   optional links\n"
+    "  --file F.jsonl      one event per line, as a JSON object with the keys\n"
+    "                      stream, type, data (required) and event_id, expect,\n"
+    "                      occurred_at, correlation_id, causation_id; every\n"
+    "                      line is checked before anything is sent\n"
+    "  --batch N           with --file: send up to N consecutive lines for the\n"
+    "                      same stream as one atomic append (default 1); a\n"
+    "                      line with \"expect\" always starts a new append\n";
+
+constexpr char kReadUsage[] =
+    "usage: ledgerctl read [--from N] [--limit K] [--stream S] [--follow]\n"
+    "\n"
+    "Prints entries, one JSON line each (protobuf's JSON mapping of\n"
+    "ledger.v1.Entry with proto field names: sequence, stream,\n"
+    "stream_version, event_id, payload, occurred_at, recorded_at, actor,\n"
+    "prev_hash, ...).\n"
+    "\n"
+    "  --from N     first sequence (or, with --stream and no --follow, first\n"
+    "               stream version); default 0\n"
+    "  --limit K    print at most K entries (default: all)\n"
+    "  --stream S   only entries of stream S\n"
+    "  --follow     keep running and print new entries as they are\n"
+    "               committed (--from is then always a sequence)\n";
+
+int UsageError(const std::string& problem, const char* usage) {
+  std::cerr << "ledgerctl: " << problem << "\n\n" << usage;
+  return 2;
+}
+
+int ServerError(const std::string& what, const absl::Status& s,
+                const std::string& server) {
+  std::string hint;
+  if (s.code() == absl::StatusCode::kUnavailable ||
+      s.code() == absl::StatusCode::kDeadlineExceeded) {
+    hint = absl::StrCat(" (is ledgerd running at ", server, "?)");
+  }
+  std::cerr << "ledgerctl: " << what << ": "
+            << absl::StatusCodeToString(s.code()) << ": " << s.message()
+            << hint << "\n";
+  return 1;
+}
+
+void PrintAppended(const ledger::v1::AppendResponse& r) {
+  for (const auto& e : r.events()) {
+    std::string line = absl::StrCat(
+        "{\"sequence\":\"", e.sequence(), "\",\"stream_version\":\"",
+        e.stream_version(), "\",\"event_id\":\"", e.event_id(),
+        "\",\"duplicate\":", r.duplicate() ? "true" : "false", "}\n");
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  std::fflush(stdout);
+}
+
+// One event read from a JSONL file, with the line it came from.
+struct FileEvent {
+  int line = 0;
+  std::string stream;
+  bool has_expect = false;
+  ledger::v1::ExpectedVersion expect;
+  ledger::v1::EventData event;
+};
+
+absl::StatusOr<FileEvent> ParseFileLine(const std::string& text, int line) {
+  pb::Struct obj;
+  pb::util::JsonParseOptions opts;
+  if (!pb::util::JsonStringToMessage(text, &obj, opts).ok()) {
+    return absl::InvalidArgumentError("not a JSON object");
+  }
+  const auto& f = obj.fields();
+  auto str = [&](const std::string& key) -> std::optional<std::string> {
+    auto it = f.find(key);
+    if (it == f.end()) return std::nullopt;
+    if (it->second.has_number_value()) {
+      return absl::StrCat(static_cast<uint64_t>(it->second.number_value()));
+    }
+    return it->second.string_value();
+  };
+  for (const auto& [key, value] : f) {
+    static const std::set<std::string> kKnown = {
+        "stream", "type", "data", "event_id", "expect", "occurred_at",
+        "correlation_id", "causation_id"};
+    if (kKnown.count(key) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown key '", key, "'"));
+    }
+  }
+  FileEvent fe;
+  fe.line = line;
+  std::optional<std::string> stream = str("stream");
+  std::optional<std::string> type = str("type");
+  if (!stream || stream->empty()) return absl::InvalidArgumentError("\"stream\" is required");
+  if (!type || type->empty()) return absl::InvalidArgumentError("\"type\" is required");
+  auto data = f.find("data");
+  if (data == f.end()) return absl::InvalidArgumentError("\"data\" is required");
+  std::string data_json;
+  if (!pb::util::MessageToJsonString(data->second, &data_json).ok()) {
+    return absl::InvalidArgumentError("\"data\" is not valid JSON");
+  }
+  fe.stream = *stream;
+  absl::StatusOr<pb::Any> payload = ledger::PackJsonPayload(*type, data_json);
+  if (!payload.ok()) return payload.status();
+  *fe.event.mutable_payload() = *payload;
+  fe.event.set_event_id(str("event_id").value_or(ledger::NewEventId()));
+  if (auto e = str("expect")) {
+    absl::StatusOr<ledger::v1::ExpectedVersion> ev = ledger::ParseExpectedVersion(*e);
+    if (!ev.ok()) return ev.status();
+    fe.has_expect = true;
+    fe.expect = *ev;
+  }
+  if (auto t = str("occurred_at")) {
+    absl::StatusOr<pb::Timestamp> ts = ledger::ParseRfc3339(*t);
+    if (!ts.ok()) return ts.status();
+    *fe.event.mutable_occurred_at() = *ts;
+  }
+  if (auto c = str("correlation_id")) fe.event.set_correlation_id(*c);
+  if (auto c = str("causation_id")) fe.event.set_causation_id(*c);
+  return fe;
+}
+
+int AppendFile(ledger::LedgerClient& client, const std::string& path,
+               uint64_t batch) {
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << "ledgerctl: cannot open " << path << "\n";
+    return 2;
+  }
+  std::vector<FileEvent> events;
+  std::string text;
+  for (int line = 1; std::getline(in, text); ++line) {
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    absl::StatusOr<FileEvent> fe = ParseFileLine(text, line);
+    if (!fe.ok()) {
+      std::cerr << "ledgerctl: " << path << ":" << line << ": "
+                << fe.status().message() << "\n";
+      return 2;
+    }
+    events.push_back(std::move(*fe));
+  }
+  const bool tty = isatty(STDERR_FILENO);
+  size_t done = 0;
+  for (size_t i = 0; i < events.size();) {
+    ledger::v1::AppendRequest req;
+    req.set_stream(events[i].stream);
+    if (events[i].has_expect) *req.mutable_expected_version() = events[i].expect;
+    size_t j = i;
+    while (j < events.size() && req.events_size() < static_cast<int>(batch) &&
+           events[j].stream == events[i].stream &&
+           (j == i || !events[j].has_expect)) {
+      *req.add_events() = events[j].event;
+      ++j;
+    }
+    absl::StatusOr<ledger::v1::AppendResponse> r = client.Append(req);
+    if (!r.ok()) {
+      if (tty) std::cerr << "\n";
+      std::cerr << "ledgerctl: " << done << " of " << events.size()
+                << " events appended before line " << events[i].line
+                << " failed\n";
+      return ServerError(absl::StrCat(path, ":", events[i].line), r.status(),
+                         client.address());
+    }
+    PrintAppended(*r);
+    done += j - i;
+    i = j;
+    if (tty) std::cerr << "\rappended " << done << " of " << events.size() << std::flush;
+  }
+  if (tty) std::cerr << "\n";
+  return 0;
+}
+
+int Append(const std::string& server, int argc, char** argv, int first) {
+  CommandLine cl({"server", "stream", "type", "data", "event-id", "expect",
+                  "occurred-at", "correlation-id", "causation-id", "file",
+                  "batch"},
+                 {"help"});
+  if (absl::Status s = cl.Parse(argc, argv, first); !s.ok()) {
+    return UsageError(std::string(s.message()), kAppendUsage);
+  }
+  if (cl.Has("help")) {
+    std::cout << kAppendUsage;
+    return 0;
+  }
+  ledger::LedgerClient client(cl.GetOr("server", server));
+  if (auto file = cl.Get("file")) {
+    for (const char* f : {"stream", "type", "data", "event-id", "expect",
+                          "occurred-at", "correlation-id", "causation-id"}) {
+      if (cl.Has(f)) {
+        return UsageError(absl::StrCat("--", f, " cannot be used with --file"),
+                          kAppendUsage);
+      }
+    }
+    absl::StatusOr<uint64_t> batch = cl.GetUint("batch", 1);
+    if (!batch.ok() || *batch == 0) {
+      return UsageError("--batch must be a positive number", kAppendUsage);
+    }
+    return AppendFile(client, *file, *batch);
+  }
+  if (cl.Has("batch")) return UsageError("--batch needs --file", kAppendUsage);
+  for (const char* f : {"stream", "type", "data"}) {
+    if (!cl.Has(f)) {
+      return UsageError(absl::StrCat("--", f, " is required"), kAppendUsage);
+    }
+  }
+  ledger::v1::AppendRequest req;
+  req.set_stream(*cl.Get("stream"));
+  ledger::v1::EventData* e = req.add_events();
+  absl::StatusOr<pb::Any> payload =
+      ledger::PackJsonPayload(*cl.Get("type"), *cl.Get("data"));
+  if (!payload.ok()) {
+    return UsageError(std::string(payload.status().message()), kAppendUsage);
+  }
+  *e->mutable_payload() = *payload;
+  e->set_event_id(cl.GetOr("event-id", ledger::NewEventId()));
+  if (auto v = cl.Get("expect")) {
+    absl::StatusOr<ledger::v1::ExpectedVersion> ev = ledger::ParseExpectedVersion(*v);
+    if (!ev.ok()) return UsageError(std::string(ev.status().message()), kAppendUsage);
+    *req.mutable_expected_version() = *ev;
+  }
+  if (auto t = cl.Get("occurred-at")) {
+    absl::StatusOr<pb::Timestamp> ts = ledger::ParseRfc3339(*t);
+    if (!ts.ok()) return UsageError(std::string(ts.status().message()), kAppendUsage);
+    *e->mutable_occurred_at() = *ts;
+  }
+  if (auto c = cl.Get("correlation-id")) e->set_correlation_id(*c);
+  if (auto c = cl.Get("causation-id")) e->set_causation_id(*c);
+  absl::StatusOr<ledger::v1::AppendResponse> r = client.Append(req);
+  if (!r.ok()) return ServerError("append", r.status(), client.address());
+  PrintAppended(*r);
+  return 0;
+}
+
+int Read(const std::string& server, int argc, char** argv, int first) {
+  CommandLine cl({"server", "from", "limit", "stream"}, {"follow", "help"});
+  if (absl::Status s = cl.Parse(argc, argv, first); !s.ok()) {
+    return UsageError(std::string(s.message()), kReadUsage);
+  }
+  if (cl.Has("help")) {
+    std::cout << kReadUsage;
+    return 0;
+  }
+  absl::StatusOr<uint64_t> from = cl.GetUint("from", 0);
+  absl::StatusOr<uint64_t> limit = cl.GetUint("limit", 0);
+  if (!from.ok()) return UsageError(std::string(from.status().message()), kReadUsage);
+  if (!limit.ok()) return UsageError(std::string(limit.status().message()), kReadUsage);
+  ledger::LedgerClient client(cl.GetOr("server", server));
+  uint64_t printed = 0;
+  auto print = [&](const ledger::v1::Entry& e) {
+    std::string line = ledger::EntryToJsonLine(e);
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    ++printed;
+    if (cl.Has("follow")) std::fflush(stdout);
+    return *limit == 0 || printed < *limit;
+  };
+  absl::Status s;
+  if (cl.Has("follow")) {
+    ledger::v1::SubscribeRequest req;
+    req.set_from_sequence(*from);
+    req.set_stream(cl.GetOr("stream", ""));
+    s = client.Subscribe(req, print, [](uint64_t) { return true; });
+  } else {
+    ledger::v1::ReadRequest req;
+    req.set_from(*from);
+    req.set_limit(*limit);
+    req.set_stream(cl.GetOr("stream", ""));
+    s = client.Read(req, print);
+  }
+  std::fflush(stdout);
+  if (!s.ok()) return ServerError("read", s, client.address());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* env = std::getenv("LEDGER_SERVER");
+  std::string server = env != nullptr && *env != '\0' ? env : "127.0.0.1:50051";
+  int i = 1;
+  while (i < argc && std::string(argv[i]).rfind("--", 0) == 0) {
+    std::string arg = argv[i];
+    if (arg == "--help") {
+      std::cout << kMainUsage;
+      return 0;
+    } else if (arg == "--server" && i + 1 < argc) {
+      server = argv[i + 1];
+      i += 2;
+    } else if (arg.rfind("--server=", 0) == 0) {
+      server = arg.substr(9);
+      ++i;
+    } else {
+      return UsageError(absl::StrCat("unknown flag ", arg), kMainUsage);
+    }
+  }
+  if (i >= argc) return UsageError("no command given", kMainUsage);
+  const std::string command = argv[i];
+  static const std::map<std::string, const char*> kHelp = {
+      {"append", kAppendUsage}, {"read", kReadUsage}};
+  if (command == "help") {
+    if (i + 1 < argc) {
+      auto it = kHelp.find(argv[i + 1]);
+      if (it == kHelp.end()) {
+        return UsageError(absl::StrCat("no command '", argv[i + 1], "'"), kMainUsage);
+      }
+      std::cout << it->second;
+    } else {
+      std::cout << kMainUsage;
+    }
+    return 0;
+  }
+  if (command == "append") return Append(server, argc, argv, i + 1);
+  if (command == "read") return Read(server, argc, argv, i + 1);
+  return UsageError(absl::StrCat("unknown command '", command, "'"), kMainUsage);
+}
