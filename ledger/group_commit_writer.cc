@@ -24,6 +24,7 @@ struct GroupCommitWriter::Pending {
 struct GroupCommitWriter::GroupState {
   uint64_t next_sequence;
   Hash last_hash;
+  CompactRange tree;
   absl::Time last_recorded;
   std::unordered_map<std::string, uint64_t> stream_versions;
   std::unordered_map<std::string, EventIdRecord> event_ids;
@@ -116,12 +117,52 @@ absl::StatusOr<std::unique_ptr<GroupCommitWriter>> GroupCommitWriter::Start(
     ASSIGN_OR_RETURN(Entry last, ParseStoredEntry(bytes));
     w->last_recorded_ = FromTimestamp(last.recorded_at());
   }
+  absl::StatusOr<CompactRange> tree = CompactRange::Load(
+      w->head_.size,
+      [store](int level, uint64_t index) { return store->GetNode(level, index); });
+  if (!tree.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "cannot load the Merkle tree of ", w->head_.size,
+        " entries; run ledger-verify: ", tree.status().message()));
+  }
+  w->tree_ = std::move(*tree);
+  if (w->options_.signer != nullptr) {
+    // Sign the tree as it stands at start, unless the stored checkpoint
+    // already covers it under this origin and key.
+    ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                     store->GetMeta(kMetaCheckpointKey));
+    absl::StatusOr<Checkpoint> current =
+        stored.has_value()
+            ? VerifyCheckpoint(*stored, w->options_.signer->verifier_key())
+            : absl::NotFoundError("no checkpoint");
+    if (current.ok() && current->size == w->head_.size &&
+        current->origin == w->options_.origin && current->root == w->tree_.Root()) {
+      w->checkpoint_ = *stored;
+    } else {
+      RETURN_IF_ERROR(w->SignCheckpoint(w->tree_, &w->checkpoint_));
+      rocksdb::WriteBatch batch;
+      batch.Put(store->meta(), std::string(kMetaCheckpointKey), w->checkpoint_);
+      RETURN_IF_ERROR(store->Write(&batch, /*sync=*/true));
+    }
+  }
   w->committed_size_.store(w->head_.size);
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   return w;
 }
 
 GroupCommitWriter::~GroupCommitWriter() { Shutdown(); }
+
+absl::Status GroupCommitWriter::SignCheckpoint(const CompactRange& tree,
+                                               std::string* note) const {
+  Checkpoint c{options_.origin, tree.size(), tree.Root(), {}};
+  ASSIGN_OR_RETURN(*note, options_.signer->Sign(FormatCheckpoint(c)));
+  return absl::OkStatus();
+}
+
+std::string GroupCommitWriter::LatestCheckpoint() const {
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  return checkpoint_;
+}
 
 void GroupCommitWriter::Shutdown() {
   {
@@ -182,14 +223,23 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending*>& group) {
     for (Pending* p : group) p->done.set_value(failure_);
     return;
   }
-  GroupState state{head_.size, head_.last_leaf_hash, last_recorded_, {}, {}, {}};
+  GroupState state{head_.size, head_.last_leaf_hash, tree_, last_recorded_,
+                   {}, {}, {}};
   rocksdb::WriteBatch batch;
   for (Pending* p : group) results.push_back(Stage(*p, state, batch));
 
   if (state.next_sequence != head_.size) {
     LogHead new_head{state.next_sequence, state.last_hash};
     batch.Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead(new_head));
-    absl::Status written = store_->Write(&batch, /*sync=*/true);
+    std::string note;
+    absl::Status written = absl::OkStatus();
+    if (options_.signer != nullptr) {
+      written = SignCheckpoint(state.tree, &note);
+      if (written.ok()) {
+        batch.Put(store_->meta(), std::string(kMetaCheckpointKey), note);
+      }
+    }
+    if (written.ok()) written = store_->Write(&batch, /*sync=*/true);
     if (!written.ok()) {
       failure_ = absl::UnavailableError(absl::StrCat(
           "storage failed; the ledger accepts no more appends until "
@@ -203,7 +253,12 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending*>& group) {
       }
     } else {
       head_ = new_head;
+      tree_ = std::move(state.tree);
       last_recorded_ = state.last_recorded;
+      if (options_.signer != nullptr) {
+        std::lock_guard<std::mutex> lock(checkpoint_mu_);
+        checkpoint_ = std::move(note);
+      }
       {
         std::lock_guard<std::mutex> lock(growth_mu_);
         committed_size_.store(head_.size);
@@ -316,6 +371,9 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     batch.Put(store_->streams(), StreamIndexKey(stream, e.stream_version()),
               EncodeBigEndian64(e.sequence()));
     batch.Put(store_->event_ids(), e.event_id(), EncodeEventIdRecord(rec));
+    state.tree.Append(leaves[i], [&](int level, uint64_t index, const Hash& h) {
+      batch.Put(store_->nodes(), NodeKey(level, index), AsBytes(h));
+    });
     state.event_ids[e.event_id()] = rec;
     auto* out = resp.add_events();
     out->set_sequence(e.sequence());

@@ -27,6 +27,8 @@
 #include "ledger/append_limits.h"
 #include "ledger/append_validator.h"
 #include "ledger/keys.h"
+#include "ledger/merkle.h"
+#include "ledger/signed_note.h"
 #include "ledger/store.h"
 #include "ledger/v1/ledger.pb.h"
 
@@ -40,6 +42,12 @@ class GroupCommitWriter {
     AppendValidator* validator = nullptr;
     // Source of recorded_at; injected by tests.
     std::function<absl::Time()> clock = [] { return absl::Now(); };
+    // Signs a checkpoint of the tree after every group commit, written in
+    // the same batch as the entries it covers; may be null (no
+    // checkpoints). Must outlive the writer.
+    const NoteSigner* signer = nullptr;
+    // The checkpoints' origin line.
+    std::string origin = "involvement-ledger";
   };
 
   // Reads the head of `store` and starts the writer thread. `store` must
@@ -65,8 +73,14 @@ class GroupCommitWriter {
   // writer thread. Idempotent.
   void Shutdown();
 
-  // Number of durable entries.
+  // Number of durable entries. Every tree node of a tree this size is
+  // stored.
   uint64_t CommittedSize() const { return committed_size_.load(); }
+
+  // The latest signed checkpoint note (empty without a signer). Always for
+  // a tree the store holds durably; at least as new as any CommittedSize()
+  // read before the call.
+  std::string LatestCheckpoint() const;
 
   // Blocks until the log holds more than `size` entries, the timeout
   // passes, or Shutdown starts; returns the committed size.
@@ -94,12 +108,17 @@ class GroupCommitWriter {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 
+  absl::Status SignCheckpoint(const CompactRange& tree, std::string* note) const;
+
   // Owned by the writer thread.
   LogHead head_;
+  CompactRange tree_;
   absl::Time last_recorded_ = absl::UnixEpoch();
   absl::Status failure_;  // set after a failed write; later appends fail
 
   std::atomic<uint64_t> committed_size_{0};
+  mutable std::mutex checkpoint_mu_;
+  std::string checkpoint_;  // guarded by checkpoint_mu_
   mutable std::mutex growth_mu_;
   mutable std::condition_variable growth_cv_;
 };

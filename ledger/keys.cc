@@ -46,6 +46,17 @@ std::optional<StreamIndexKeyParts> ParseStreamIndexKey(std::string_view key) {
   return StreamIndexKeyParts{std::string(stream), *version};
 }
 
+std::string NodeKey(int level, uint64_t index) {
+  std::string key(1, static_cast<char>(level));
+  AppendBigEndian64(&key, index);
+  return key;
+}
+
+std::optional<NodeKeyParts> ParseNodeKey(std::string_view key) {
+  if (key.size() != 9 || static_cast<uint8_t>(key[0]) > 63) return std::nullopt;
+  return NodeKeyParts{static_cast<uint8_t>(key[0]), *DecodeBigEndian64(key.substr(1))};
+}
+
 std::string EncodeEventIdRecord(const EventIdRecord& r) {
   std::string out;
   out.reserve(48);

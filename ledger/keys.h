@@ -53,8 +53,25 @@ struct LogHead {
 std::string EncodeLogHead(const LogHead& h);
 std::optional<LogHead> DecodeLogHead(std::string_view bytes);
 
+// Key in the `nodes` family: one byte of level, then the big-endian index
+// (see ledger/merkle.h for what (level, index) names). Value: 32 bytes.
+std::string NodeKey(int level, uint64_t index);
+// Splits a `nodes` key; nullopt when malformed.
+struct NodeKeyParts {
+  int level;
+  uint64_t index;
+};
+std::optional<NodeKeyParts> ParseNodeKey(std::string_view key);
+
 // Keys of the `meta` family.
 inline constexpr std::string_view kMetaHeadKey = "head";
+// The latest signed checkpoint note, written with the entries it covers.
+inline constexpr std::string_view kMetaCheckpointKey = "checkpoint";
+// The log's origin line, fixed when the log is first served.
+inline constexpr std::string_view kMetaOriginKey = "origin";
+// The verifier key line of the log's signing key, for reference; auditors
+// pin their own copy.
+inline constexpr std::string_view kMetaVerifierKeyKey = "verifier_key";
 inline constexpr std::string_view kMetaFormatKey = "format";
 inline constexpr std::string_view kFormatVersion = "involvement-ledger/1";
 

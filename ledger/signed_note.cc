@@ -108,7 +108,15 @@ absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view line) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
     line.remove_suffix(1);
   }
-  std::vector<std::string_view> parts = Split(line, '+');
+  // The name and key id hold no '+'; the base64 key may.
+  std::vector<std::string_view> parts;
+  for (int i = 0; i < 2; ++i) {
+    const size_t plus = line.find('+');
+    if (plus == std::string_view::npos) break;
+    parts.push_back(line.substr(0, plus));
+    line.remove_prefix(plus + 1);
+  }
+  parts.push_back(line);
   if (parts.size() != 3) {
     return absl::InvalidArgumentError(
         "verifier key must be NAME+KEYID+KEY (three parts separated by '+')");

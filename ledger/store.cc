@@ -238,6 +238,33 @@ absl::StatusOr<std::optional<EventIdRecord>> LedgerStore::LookupEventId(
   return rec;
 }
 
+absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), nodes_, NodeKey(level, index), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("no tree node at level ", level, " index ", index));
+  }
+  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read tree node"));
+  std::optional<Hash> h = HashFromBytes(value);
+  if (!h.has_value()) {
+    return absl::DataLossError(absl::StrCat("tree node at level ", level,
+                                            " index ", index, " is malformed"));
+  }
+  return *h;
+}
+
+absl::StatusOr<std::optional<std::string>> LedgerStore::GetMeta(
+    std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_,
+                               rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read database metadata"));
+  return std::optional<std::string>(std::move(value));
+}
+
 absl::Status LedgerStore::Write(rocksdb::WriteBatch* batch, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;

@@ -60,6 +60,14 @@ class LedgerStore {
   [[nodiscard]] absl::StatusOr<std::optional<EventIdRecord>> LookupEventId(
       std::string_view event_id) const;
 
+  // Stored hash of complete subtree (level, index) of the Merkle tree
+  // (ledger/merkle.h); NOT_FOUND when absent, DATA_LOSS when malformed.
+  [[nodiscard]] absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
+
+  // A value of the `meta` family; nullopt when absent.
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetMeta(
+      std::string_view key) const;
+
   // Writes `batch` atomically; with `sync`, returns only once it is on disk.
   [[nodiscard]] absl::Status Write(rocksdb::WriteBatch* batch, bool sync);
 

@@ -1,0 +1,130 @@
+// The writer's Merkle tree and signed checkpoints: every group commit
+// stores the tree's nodes and a checkpoint of its root in the same batch,
+// proofs from the stored nodes verify against that checkpoint, and a
+// restart keeps the tree, so checkpoints before and after are consistent.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/entry.h"
+#include "ledger/group_commit_writer.h"
+#include "ledger/merkle.h"
+#include "ledger/signed_note.h"
+#include "ledger/store.h"
+#include "tests/ledger/test_util.h"
+
+namespace ledger {
+namespace {
+
+using ::ledger::testing::MakeAppendRequest;
+
+class WriterCheckpointTest : public ::ledger::testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    ASSERT_OK_AND_ASSIGN(signer_, NoteSigner::Generate("test.example/log"));
+  }
+  void TearDown() override {
+    writer_.reset();
+    store_.reset();
+    TempDirTest::TearDown();
+  }
+
+  void Open() {
+    ASSERT_OK_AND_ASSIGN(store_, LedgerStore::Open(PathIn("db"), LedgerStore::Mode::kReadWrite));
+    GroupCommitWriter::Options options;
+    options.signer = signer_.get();
+    options.origin = "test.example/log";
+    ASSERT_OK_AND_ASSIGN(writer_, GroupCommitWriter::Start(store_.get(), options));
+  }
+  void Close() {
+    writer_.reset();
+    store_.reset();
+  }
+
+  Checkpoint Latest() {
+    absl::StatusOr<Checkpoint> c =
+        VerifyCheckpoint(writer_->LatestCheckpoint(), signer_->verifier_key());
+    EXPECT_OK(c);
+    return c.value_or(Checkpoint{});
+  }
+
+  std::vector<Hash> StoredLeaves() {
+    std::vector<Hash> leaves;
+    for (uint64_t s = 0; s < writer_->CommittedSize(); ++s) {
+      absl::StatusOr<std::string> bytes = store_->GetEntryBytes(s);
+      EXPECT_OK(bytes);
+      leaves.push_back(LeafHash(bytes.value_or("")));
+    }
+    return leaves;
+  }
+
+  SubtreeReader Reader() {
+    return [this](int level, uint64_t index) { return store_->GetNode(level, index); };
+  }
+
+  std::unique_ptr<NoteSigner> signer_;
+  std::unique_ptr<LedgerStore> store_;
+  std::unique_ptr<GroupCommitWriter> writer_;
+};
+
+TEST_F(WriterCheckpointTest, EmptyLogHasASignedCheckpointOfTheEmptyTree) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Checkpoint c = Latest();
+  EXPECT_EQ(c.origin, "test.example/log");
+  EXPECT_EQ(c.size, 0u);
+  EXPECT_EQ(c.root, EmptyTreeRoot());
+}
+
+TEST_F(WriterCheckpointTest, CheckpointCoversEveryCommittedEntry) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  for (int i = 0; i < 13; ++i) {
+    ASSERT_OK(writer_->Append(MakeAppendRequest("s", absl::StrCat("e", i), i % 3 + 1), "t").status());
+    Checkpoint c = Latest();
+    EXPECT_EQ(c.size, writer_->CommittedSize());
+    EXPECT_EQ(c.root, RootOfLeaves(StoredLeaves()));
+  }
+}
+
+TEST_F(WriterCheckpointTest, StoredNodesGiveProofsThatVerifyAgainstTheCheckpoint) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 37), "t").status());
+  const Checkpoint c = Latest();
+  const std::vector<Hash> leaves = StoredLeaves();
+  for (uint64_t i = 0; i < c.size; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof, InclusionProof(i, c.size, Reader()));
+    EXPECT_OK(VerifyInclusion(AsBytes(leaves[i]), i, c.size, AsBytes(c.root), ProofBytes(proof)));
+  }
+}
+
+TEST_F(WriterCheckpointTest, RestartKeepsTheTreeAndCheckpointsStayConsistent) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 11), "t").status());
+  const Checkpoint before = Latest();
+  Close();
+  ASSERT_NO_FATAL_FAILURE(Open());
+  EXPECT_EQ(Latest().root, before.root);
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "b", 6), "t").status());
+  const Checkpoint after = Latest();
+  ASSERT_EQ(after.size, 17u);
+  ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof, ConsistencyProof(before.size, after.size, Reader()));
+  EXPECT_OK(VerifyConsistency(before.size, after.size, AsBytes(before.root),
+                              AsBytes(after.root), ProofBytes(proof)));
+}
+
+TEST_F(WriterCheckpointTest, MissingTreeNodeRefusesToStart) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 6), "t").status());
+  writer_.reset();
+  // Size 6 = subtrees (2, 0) and (1, 2): remove the second.
+  ASSERT_TRUE(store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(1, 2)).ok());
+  GroupCommitWriter::Options options;
+  options.signer = signer_.get();
+  EXPECT_THAT(GroupCommitWriter::Start(store_.get(), options),
+              ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
+}
+
+}  // namespace
+}  // namespace ledger
