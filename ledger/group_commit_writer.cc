@@ -137,11 +137,12 @@ absl::StatusOr<std::unique_ptr<GroupCommitWriter>> GroupCommitWriter::Start(
             : absl::NotFoundError("no checkpoint");
     if (current.ok() && current->size == w->head_.size &&
         current->origin == w->options_.origin && current->root == w->tree_.Root()) {
-      w->checkpoint_ = *stored;
+      w->checkpoint_ = {w->head_.size, *stored};
     } else {
-      RETURN_IF_ERROR(w->SignCheckpoint(w->tree_, &w->checkpoint_));
+      w->checkpoint_.size = w->head_.size;
+      RETURN_IF_ERROR(w->SignCheckpoint(w->tree_, &w->checkpoint_.note));
       rocksdb::WriteBatch batch;
-      batch.Put(store->meta(), std::string(kMetaCheckpointKey), w->checkpoint_);
+      batch.Put(store->meta(), std::string(kMetaCheckpointKey), w->checkpoint_.note);
       RETURN_IF_ERROR(store->Write(&batch, /*sync=*/true));
     }
   }
@@ -159,7 +160,7 @@ absl::Status GroupCommitWriter::SignCheckpoint(const CompactRange& tree,
   return absl::OkStatus();
 }
 
-std::string GroupCommitWriter::LatestCheckpoint() const {
+GroupCommitWriter::SignedCheckpoint GroupCommitWriter::LatestCheckpoint() const {
   std::lock_guard<std::mutex> lock(checkpoint_mu_);
   return checkpoint_;
 }
@@ -257,7 +258,7 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending*>& group) {
       last_recorded_ = state.last_recorded;
       if (options_.signer != nullptr) {
         std::lock_guard<std::mutex> lock(checkpoint_mu_);
-        checkpoint_ = std::move(note);
+        checkpoint_ = {head_.size, std::move(note)};
       }
       {
         std::lock_guard<std::mutex> lock(growth_mu_);

@@ -77,10 +77,14 @@ class GroupCommitWriter {
   // stored.
   uint64_t CommittedSize() const { return committed_size_.load(); }
 
-  // The latest signed checkpoint note (empty without a signer). Always for
-  // a tree the store holds durably; at least as new as any CommittedSize()
-  // read before the call.
-  std::string LatestCheckpoint() const;
+  // The latest signed checkpoint note and the tree size it covers (an
+  // empty note without a signer). Always for a tree the store holds
+  // durably; at least as new as any CommittedSize() read before the call.
+  struct SignedCheckpoint {
+    uint64_t size = 0;
+    std::string note;
+  };
+  SignedCheckpoint LatestCheckpoint() const;
 
   // Blocks until the log holds more than `size` entries, the timeout
   // passes, or Shutdown starts; returns the committed size.
@@ -118,7 +122,7 @@ class GroupCommitWriter {
 
   std::atomic<uint64_t> committed_size_{0};
   mutable std::mutex checkpoint_mu_;
-  std::string checkpoint_;  // guarded by checkpoint_mu_
+  SignedCheckpoint checkpoint_;  // guarded by checkpoint_mu_
   mutable std::mutex growth_mu_;
   mutable std::condition_variable growth_cv_;
 };

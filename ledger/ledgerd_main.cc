@@ -13,7 +13,8 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: ledgerd [--db DIR] [--listen HOST:PORT]\n"
+    "usage: ledgerd [--db DIR] [--listen HOST:PORT] [--origin NAME]\n"
+    "               [--signing-key FILE]\n"
     "\n"
     "Serves the Involvement Ledger over gRPC (LedgerService, gRPC health\n"
     "checking and server reflection). Every append is synced to disk before\n"
@@ -23,9 +24,18 @@ constexpr char kUsage[] =
     "                      (default: var/ledger)\n"
     "  --listen HOST:PORT  address to serve on; port 0 picks a free port\n"
     "                      (default: 127.0.0.1:50051)\n"
+    "  --origin NAME       origin line of the log's signed checkpoints, and\n"
+    "                      the signing key's name; fixed when a database is\n"
+    "                      first served (default: the stored origin, or\n"
+    "                      involvement-ledger for a new database)\n"
+    "  --signing-key FILE  Ed25519 checkpoint signing key, PKCS#8 PEM, made\n"
+    "                      with mode 0600 if missing (default: DIR.key,\n"
+    "                      beside the database)\n"
     "  --help              show this help\n"
     "\n"
-    "Prints 'listening on HOST:PORT' on stdout once serving. SIGTERM or\n"
+    "A checkpoint of the Merkle tree is signed after every group commit.\n"
+    "Prints 'listening on HOST:PORT' on stdout once serving, and the\n"
+    "verifier key line auditors pin on stderr. SIGTERM or\n"
     "SIGINT stops it cleanly: appends in flight are committed or refused,\n"
     "never half-written. Exit status: 0 after a clean stop, 1 when the\n"
     "database or address cannot be used, 2 for a usage error.\n";
@@ -53,6 +63,14 @@ int main(int argc, char** argv) {
       if (!value(&options.db_path)) return Usage("--db needs a directory");
     } else if (arg == "--listen") {
       if (!value(&options.listen)) return Usage("--listen needs HOST:PORT");
+    } else if (arg == "--origin") {
+      if (!value(&options.origin)) return Usage("--origin needs a name");
+    } else if (arg == "--signing-key") {
+      if (!value(&options.signing_key_path)) return Usage("--signing-key needs a file");
+    } else if (arg.rfind("--origin=", 0) == 0) {
+      options.origin = arg.substr(9);
+    } else if (arg.rfind("--signing-key=", 0) == 0) {
+      options.signing_key_path = arg.substr(14);
     } else if (arg.rfind("--db=", 0) == 0) {
       options.db_path = arg.substr(5);
     } else if (arg.rfind("--listen=", 0) == 0) {
@@ -90,6 +108,7 @@ int main(int argc, char** argv) {
     std::cerr << "ledgerd: " << server.status().message() << "\n";
     return 1;
   }
+  std::cerr << "ledgerd: verifier key " << (*server)->verifier_key() << std::endl;
   std::cout << "listening on " << (*server)->listening_address() << std::endl;
 
   int sig = 0;

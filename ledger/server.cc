@@ -18,6 +18,8 @@
 #include "ledger/entry.h"
 #include "ledger/group_commit_writer.h"
 #include "ledger/keys.h"
+#include "ledger/merkle.h"
+#include "ledger/signed_note.h"
 #include "ledger/status_macros.h"
 #include "ledger/store.h"
 #include "ledger/v1/ledger.grpc.pb.h"
@@ -46,10 +48,65 @@ std::string ActorOf(const grpc::ServerContext* context) {
 
 class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
  public:
-  LedgerServiceImpl(const LedgerStore* store, GroupCommitWriter* writer)
-      : store_(store), writer_(writer) {}
+  LedgerServiceImpl(const LedgerStore* store, GroupCommitWriter* writer,
+                    std::string verifier_key)
+      : store_(store), writer_(writer), verifier_key_(std::move(verifier_key)) {}
 
   void BeginShutdown() { shutting_down_.store(true); }
+
+  grpc::Status GetCheckpoint(grpc::ServerContext*,
+                             const ledger::v1::GetCheckpointRequest*,
+                             ledger::v1::GetCheckpointResponse* response) override {
+    GroupCommitWriter::SignedCheckpoint c = writer_->LatestCheckpoint();
+    response->set_checkpoint(std::move(c.note));
+    response->set_tree_size(c.size);
+    response->set_verifier_key(verifier_key_);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetInclusionProof(
+      grpc::ServerContext*, const ledger::v1::GetInclusionProofRequest* request,
+      ledger::v1::GetInclusionProofResponse* response) override {
+    uint64_t size = request->tree_size();
+    if (size == 0) size = writer_->LatestCheckpoint().size;
+    if (grpc::Status s = CheckTreeSize(size, "tree_size"); !s.ok()) return s;
+    if (request->leaf_index() >= size) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("leaf_index: ", request->leaf_index(),
+                                       " is not in a tree of size ", size));
+    }
+    absl::StatusOr<std::vector<Hash>> proof =
+        InclusionProof(request->leaf_index(), size, NodeReader());
+    if (!proof.ok()) return ToGrpcStatus(proof.status());
+    absl::StatusOr<Hash> leaf = store_->GetNode(0, request->leaf_index());
+    if (!leaf.ok()) return ToGrpcStatus(AsDataLoss(leaf.status()));
+    response->set_leaf_index(request->leaf_index());
+    response->set_tree_size(size);
+    response->set_leaf_hash(std::string(AsBytes(*leaf)));
+    for (const Hash& h : *proof) response->add_hashes(std::string(AsBytes(h)));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetConsistencyProof(
+      grpc::ServerContext*, const ledger::v1::GetConsistencyProofRequest* request,
+      ledger::v1::GetConsistencyProofResponse* response) override {
+    uint64_t size2 = request->second_size();
+    if (size2 == 0) size2 = writer_->LatestCheckpoint().size;
+    if (grpc::Status s = CheckTreeSize(size2, "second_size"); !s.ok()) return s;
+    if (request->first_size() == 0 || request->first_size() > size2) {
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("first_size: must be 1 to ", size2, ", not ",
+                       request->first_size()));
+    }
+    absl::StatusOr<std::vector<Hash>> proof =
+        ConsistencyProof(request->first_size(), size2, NodeReader());
+    if (!proof.ok()) return ToGrpcStatus(proof.status());
+    response->set_first_size(request->first_size());
+    response->set_second_size(size2);
+    for (const Hash& h : *proof) response->add_hashes(std::string(AsBytes(h)));
+    return grpc::Status::OK;
+  }
 
   grpc::Status Append(grpc::ServerContext* context,
                       const ledger::v1::AppendRequest* request,
@@ -166,6 +223,32 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   const LedgerStore* store_;
   GroupCommitWriter* writer_;
   std::atomic<bool> shutting_down_{false};
+  const std::string verifier_key_;
+
+  grpc::Status CheckTreeSize(uint64_t size, const char* field) const {
+    const uint64_t committed = writer_->CommittedSize();
+    if (size > committed) {
+      return grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
+                          absl::StrCat(field, ": the log holds ", committed,
+                                       " entries, not ", size));
+    }
+    return grpc::Status::OK;
+  }
+
+  // A node of a committed tree must exist; its absence is corruption.
+  static absl::Status AsDataLoss(const absl::Status& s) {
+    if (!absl::IsNotFound(s)) return s;
+    return absl::DataLossError(
+        absl::StrCat(s.message(), "; run ledger-verify"));
+  }
+
+  SubtreeReader NodeReader() const {
+    return [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
+      absl::StatusOr<Hash> h = store_->GetNode(level, index);
+      if (!h.ok()) return AsDataLoss(h.status());
+      return h;
+    };
+  }
 };
 
 // Splits HOST:PORT (HOST may be [v6]).
@@ -218,14 +301,33 @@ absl::Status CheckCanBind(const std::string& address) {
   return result;
 }
 
+// Settles the log's origin: the one stored when it was first served, which
+// a different --origin may not change.
+absl::StatusOr<std::string> ResolveOrigin(LedgerStore& store,
+                                          const std::string& requested) {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                   store.GetMeta(kMetaOriginKey));
+  if (stored.has_value()) {
+    if (!requested.empty() && requested != *stored) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "this log's origin is '", *stored, "', not '", requested,
+          "'; checkpoints keep the origin the log was first served with"));
+    }
+    return *stored;
+  }
+  return requested.empty() ? std::string(kDefaultOrigin) : requested;
+}
+
 }  // namespace
 
 struct LedgerServer::Impl {
+  std::unique_ptr<NoteSigner> signer;
   std::unique_ptr<LedgerStore> store;
   std::unique_ptr<GroupCommitWriter> writer;
   std::unique_ptr<LedgerServiceImpl> service;
   std::unique_ptr<grpc::Server> server;
   std::string address;
+  std::string verifier_key;
   bool stopped = false;
 };
 
@@ -237,19 +339,44 @@ const std::string& LedgerServer::listening_address() const {
   return impl_->address;
 }
 
+const std::string& LedgerServer::verifier_key() const {
+  return impl_->verifier_key;
+}
+
 absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     const ServerOptions& options) {
   RETURN_IF_ERROR(CheckCanBind(options.listen));
   auto impl = std::make_unique<Impl>();
   ASSIGN_OR_RETURN(impl->store, LedgerStore::Open(options.db_path,
                                                   LedgerStore::Mode::kReadWrite));
+  ASSIGN_OR_RETURN(std::string origin, ResolveOrigin(*impl->store, options.origin));
+  const std::string key_path = options.signing_key_path.empty()
+                                   ? options.db_path + ".key"
+                                   : options.signing_key_path;
+  ASSIGN_OR_RETURN(impl->signer, NoteSigner::LoadOrCreate(key_path, origin));
+  impl->verifier_key = FormatVerifierKey(impl->signer->verifier_key());
+  {
+    ASSIGN_OR_RETURN(std::optional<std::string> stored_key,
+                     impl->store->GetMeta(kMetaVerifierKeyKey));
+    if (stored_key.has_value() && *stored_key != impl->verifier_key) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "signing key ", key_path, " is not the key this log was signed with (",
+          *stored_key, ")"));
+    }
+    rocksdb::WriteBatch batch;
+    batch.Put(impl->store->meta(), std::string(kMetaOriginKey), origin);
+    batch.Put(impl->store->meta(), std::string(kMetaVerifierKeyKey), impl->verifier_key);
+    RETURN_IF_ERROR(impl->store->Write(&batch, /*sync=*/true));
+  }
   GroupCommitWriter::Options wo;
   wo.limits = options.limits;
   wo.validator = options.validator;
+  wo.signer = impl->signer.get();
+  wo.origin = origin;
   ASSIGN_OR_RETURN(impl->writer,
                    GroupCommitWriter::Start(impl->store.get(), std::move(wo)));
-  impl->service =
-      std::make_unique<LedgerServiceImpl>(impl->store.get(), impl->writer.get());
+  impl->service = std::make_unique<LedgerServiceImpl>(
+      impl->store.get(), impl->writer.get(), impl->verifier_key);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -22,7 +22,15 @@ struct ServerOptions {
   AppendLimits limits;
   // Domain rules checked on append; may be null. Must outlive the server.
   AppendValidator* validator = nullptr;
+  // Origin line of the log's checkpoints. Fixed when a database is first
+  // served; empty means the stored one, or kDefaultOrigin for a new log.
+  std::string origin;
+  // Ed25519 signing key (PKCS#8 PEM), made on first start with mode 0600;
+  // empty means DB_PATH + ".key", beside the database.
+  std::string signing_key_path;
 };
+
+inline constexpr char kDefaultOrigin[] = "involvement-ledger";
 
 class LedgerServer {
  public:
@@ -37,6 +45,9 @@ class LedgerServer {
 
   // HOST:PORT actually bound (the real port when 0 was asked for).
   const std::string& listening_address() const;
+
+  // The verifier key line of the log's signing key.
+  const std::string& verifier_key() const;
 
   // Stops taking RPCs, ends subscriptions, lets in-flight appends finish
   // (each is either committed and acknowledged or rejected, never half

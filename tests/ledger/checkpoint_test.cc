@@ -46,7 +46,7 @@ class WriterCheckpointTest : public ::ledger::testing::TempDirTest {
 
   Checkpoint Latest() {
     absl::StatusOr<Checkpoint> c =
-        VerifyCheckpoint(writer_->LatestCheckpoint(), signer_->verifier_key());
+        VerifyCheckpoint(writer_->LatestCheckpoint().note, signer_->verifier_key());
     EXPECT_OK(c);
     return c.value_or(Checkpoint{});
   }
