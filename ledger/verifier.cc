@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/entry.h"
+#include "ledger/merkle.h"
+#include "ledger/signed_note.h"
 #include "ledger/status_macros.h"
 
 namespace ledger {
@@ -188,16 +190,103 @@ absl::StatusOr<VerifyReport> LocateIndexFault(const LedgerStore& store,
   return Bad(entries, std::nullopt, "indexes do not match the entries");
 }
 
+// Finds the first stored tree node that differs from the one the entries
+// give, or a node the tree does not have.
+absl::StatusOr<VerifyReport> LocateNodeFault(const LedgerStore& store,
+                                             uint64_t entries) {
+  CompactRange tree;
+  std::optional<VerifyReport> bad;
+  std::unique_ptr<rocksdb::Iterator> it = store.NewIterator(store.entries());
+  for (it->SeekToFirst(); it->Valid() && !bad.has_value(); it->Next()) {
+    tree.Append(LeafHash(it->value().ToStringView()),
+                [&](int level, uint64_t index, const Hash& want) {
+                  if (bad.has_value()) return;
+                  absl::StatusOr<Hash> got = store.GetNode(level, index);
+                  if (!got.ok() || *got != want) {
+                    bad = Bad(entries, index << level,
+                              absl::StrCat("stored Merkle tree node (level ",
+                                           level, ", index ", index,
+                                           ") does not match the entries"));
+                  }
+                });
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read entries"));
+  if (bad.has_value()) return *bad;
+  return Bad(entries, std::nullopt,
+             "the nodes family holds nodes the tree does not have");
+}
+
+// Checks the stored checkpoint against the stored verifier key and the
+// rebuilt tree's root at its size.
+absl::StatusOr<std::optional<VerifyReport>> CheckStoredCheckpoint(
+    const LedgerStore& store, uint64_t entries,
+    const std::map<uint64_t, Hash>& roots, std::optional<uint64_t>* size) {
+  ASSIGN_OR_RETURN(std::optional<std::string> note,
+                   store.GetMeta(kMetaCheckpointKey));
+  if (!note.has_value()) return std::optional<VerifyReport>();
+  ASSIGN_OR_RETURN(std::optional<std::string> vkey,
+                   store.GetMeta(kMetaVerifierKeyKey));
+  if (!vkey.has_value()) {
+    return Bad(entries, std::nullopt,
+               "a checkpoint is stored but no verifier key");
+  }
+  absl::StatusOr<VerifierKey> key = ParseVerifierKey(*vkey);
+  if (!key.ok()) {
+    return Bad(entries, std::nullopt,
+               absl::StrCat("stored verifier key: ", key.status().message()));
+  }
+  absl::StatusOr<Checkpoint> c = VerifyCheckpoint(*note, *key);
+  if (!c.ok()) {
+    return Bad(entries, std::nullopt,
+               absl::StrCat("stored checkpoint: ", c.status().message()));
+  }
+  if (c->size > entries) {
+    return Bad(entries, entries,
+               absl::StrCat("stored checkpoint covers ", c->size,
+                            " entries but the log holds ", entries));
+  }
+  auto root = roots.find(c->size);
+  if (root == roots.end() || root->second != c->root) {
+    return Bad(entries, c->size == 0 ? 0 : c->size - 1,
+               absl::StrCat("stored checkpoint's root for ", c->size,
+                            " entries does not match the entries"));
+  }
+  *size = c->size;
+  return std::optional<VerifyReport>();
+}
+
 }  // namespace
 
 absl::StatusOr<VerifyReport> LedgerVerifier::Run(
-    const std::function<void(uint64_t, uint64_t)>& progress) {
+    const std::function<void(uint64_t, uint64_t)>& progress,
+    const std::set<uint64_t>& requested_sizes) {
   absl::StatusOr<LogHead> head_or = store_->ReadHead();
   if (absl::IsDataLoss(head_or.status())) {
     return Bad(0, std::nullopt, std::string(head_or.status().message()));
   }
   RETURN_IF_ERROR(head_or.status());
   const LogHead head = *head_or;
+
+  // Roots wanted: those asked for, and the stored checkpoint's size.
+  std::set<uint64_t> root_sizes = requested_sizes;
+  {
+    ASSIGN_OR_RETURN(std::optional<std::string> note,
+                     store_->GetMeta(kMetaCheckpointKey));
+    if (note.has_value()) {
+      const size_t split = note->rfind("\n\n");
+      absl::StatusOr<Checkpoint> c =
+          ParseCheckpoint(split == std::string::npos ? "" : note->substr(0, split + 1));
+      if (c.ok()) root_sizes.insert(c->size);
+    }
+  }
+  std::map<uint64_t, Hash> roots;
+  if (root_sizes.count(0) > 0) roots[0] = EmptyTreeRoot();
+  CompactRange tree;
+  MultisetDigest expected_nodes;
+  const SubtreeSink add_node = [&expected_nodes](int level, uint64_t index,
+                                                 const Hash& h) {
+    expected_nodes.Add(NodeKey(level, index), AsBytes(h));
+  };
 
   IndexExpectations expected;
   std::unordered_map<std::string, uint64_t> stream_versions;
@@ -260,6 +349,8 @@ absl::StatusOr<VerifyReport> LedgerVerifier::Run(
         e.event_id(), EncodeEventIdRecord({seq, e.stream_version(),
                                            EventContentDigest(e)}));
     last = leaf;
+    tree.Append(leaf, add_node);
+    if (root_sizes.count(seq + 1) > 0) roots[seq + 1] = tree.Root();
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read entries"));
   if (progress) progress(seq, head.size);
@@ -295,8 +386,22 @@ absl::StatusOr<VerifyReport> LedgerVerifier::Run(
     return LocateIndexFault(*store_, seq);
   }
 
+  MultisetDigest actual_nodes;
+  std::unique_ptr<rocksdb::Iterator> n = store_->NewIterator(store_->nodes());
+  for (n->SeekToFirst(); n->Valid(); n->Next()) {
+    actual_nodes.Add(n->key().ToStringView(), n->value().ToStringView());
+  }
+  RETURN_IF_ERROR(FromRocksStatus(n->status(), "cannot read tree nodes"));
+  if (actual_nodes != expected_nodes) return LocateNodeFault(*store_, seq);
+
   VerifyReport ok;
   ok.entries = seq;
+  ASSIGN_OR_RETURN(std::optional<VerifyReport> bad_checkpoint,
+                   CheckStoredCheckpoint(*store_, seq, roots, &ok.checkpoint_size));
+  if (bad_checkpoint.has_value()) return *bad_checkpoint;
+  for (uint64_t size : requested_sizes) {
+    if (auto r = roots.find(size); r != roots.end()) ok.roots.insert(*r);
+  }
   return ok;
 }
 

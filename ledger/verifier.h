@@ -10,10 +10,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "ledger/hash.h"
 #include "ledger/store.h"
 
 namespace ledger {
@@ -24,6 +27,12 @@ struct VerifyReport {
   // When not intact: the first bad sequence (if one can be named) and why.
   std::optional<uint64_t> bad_sequence;
   std::string reason;
+  // When intact: the tree root at each size asked for that the log reaches.
+  std::map<uint64_t, Hash> roots;
+  // When intact: the size of the stored checkpoint that was checked (its
+  // signature against the stored verifier key, its root against the
+  // rebuilt tree); nullopt when the database holds none.
+  std::optional<uint64_t> checkpoint_size;
 };
 
 class LedgerVerifier {
@@ -31,11 +40,15 @@ class LedgerVerifier {
   // `store` must outlive the verifier.
   explicit LedgerVerifier(const LedgerStore* store) : store_(store) {}
 
-  // Checks the whole database. Returns a report (intact or not); returns an
-  // error status only when the database cannot be read. `progress`, if set,
-  // is called now and then with (entries checked, entries expected).
+  // Checks the whole database: entries, chain, indexes, the stored Merkle
+  // tree nodes (rebuilt from the entries and compared) and the latest
+  // stored checkpoint. Returns a report (intact or not); returns an error
+  // status only when the database cannot be read. `root_sizes` names tree
+  // sizes whose roots the report should give. `progress`, if set, is called
+  // now and then with (entries checked, entries expected).
   [[nodiscard]] absl::StatusOr<VerifyReport> Run(
-      const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
+      const std::function<void(uint64_t, uint64_t)>& progress = nullptr,
+      const std::set<uint64_t>& root_sizes = {});
 
  private:
   const LedgerStore* store_;

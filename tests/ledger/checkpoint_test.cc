@@ -13,6 +13,7 @@
 #include "ledger/merkle.h"
 #include "ledger/signed_note.h"
 #include "ledger/store.h"
+#include "ledger/verifier.h"
 #include "tests/ledger/test_util.h"
 
 namespace ledger {
@@ -124,6 +125,43 @@ TEST_F(WriterCheckpointTest, MissingTreeNodeRefusesToStart) {
   options.signer = signer_.get();
   EXPECT_THAT(GroupCommitWriter::Start(store_.get(), options),
               ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(WriterCheckpointTest, VerifierChecksTheStoredCheckpoint) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 9), "t").status());
+  const Checkpoint c = Latest();
+  // The verifier reads the stored verifier key the server writes at start.
+  rocksdb::WriteBatch batch;
+  batch.Put(store_->meta(), std::string(kMetaVerifierKeyKey),
+            FormatVerifierKey(signer_->verifier_key()));
+  ASSERT_OK(store_->Write(&batch, true));
+  {
+    LedgerVerifier verifier(store_.get());
+    ASSERT_OK_AND_ASSIGN(VerifyReport report, verifier.Run(nullptr, {c.size}));
+    ASSERT_TRUE(report.intact) << report.reason;
+    EXPECT_EQ(report.checkpoint_size, c.size);
+    EXPECT_EQ(report.roots.at(c.size), c.root);
+  }
+  // A checkpoint signed by the right key for another root: the tree does
+  // not match it.
+  Checkpoint forged = c;
+  forged.root = LeafHash("another log");
+  ASSERT_OK_AND_ASSIGN(std::string note, signer_->Sign(FormatCheckpoint(forged)));
+  rocksdb::WriteBatch put;
+  put.Put(store_->meta(), std::string(kMetaCheckpointKey), note);
+  ASSERT_OK(store_->Write(&put, true));
+  LedgerVerifier verifier(store_.get());
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, verifier.Run());
+  EXPECT_FALSE(report.intact);
+  // And a checkpoint whose signature was altered.
+  std::string bad_sig = writer_->LatestCheckpoint().note;
+  bad_sig[bad_sig.size() - 5] ^= 0x01;
+  rocksdb::WriteBatch put2;
+  put2.Put(store_->meta(), std::string(kMetaCheckpointKey), bad_sig);
+  ASSERT_OK(store_->Write(&put2, true));
+  ASSERT_OK_AND_ASSIGN(VerifyReport report2, LedgerVerifier(store_.get()).Run());
+  EXPECT_FALSE(report2.intact);
 }
 
 }  // namespace

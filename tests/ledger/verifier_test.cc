@@ -16,6 +16,7 @@
 #include "ledger/group_commit_writer.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
+#include "ledger/merkle.h"
 #include "ledger/store.h"
 #include "tests/ledger/test_util.h"
 
@@ -391,6 +392,43 @@ TEST_F(LedgerVerifierTest, ForgedEntryAppendedWithoutHeadIsNamed) {
   extra.set_prev_hash(std::string(AsBytes(LeafHash(EntryValue(kEntries - 1)))));
   PutEntryValue(kEntries, SerializeEntry(extra));
   ExpectBadAt(Verify(), kEntries);
+}
+
+}  // namespace
+}  // namespace ledger
+
+namespace ledger {
+namespace {
+
+TEST_F(LedgerVerifierTest, ChangedTreeNodeIsNamed) {
+  // Node (level 2, index 3) covers sequences 12..15.
+  Put(store_->nodes(), NodeKey(2, 3), std::string(AsBytes(LeafHash("forged"))));
+  ExpectBadAt(Verify(), 12);
+}
+
+TEST_F(LedgerVerifierTest, MissingTreeNodeIsNamed) {
+  ASSERT_TRUE(store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(),
+                                   NodeKey(0, 9)).ok());
+  ExpectBadAt(Verify(), 9);
+}
+
+TEST_F(LedgerVerifierTest, ExtraTreeNodeIsReported) {
+  Put(store_->nodes(), NodeKey(0, kEntries + 5), std::string(AsBytes(LeafHash("x"))));
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.intact);
+  EXPECT_FALSE(report.reason.empty());
+}
+
+TEST_F(LedgerVerifierTest, ReportsRootsAtRequestedSizes) {
+  LedgerVerifier verifier(store_.get());
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, verifier.Run(nullptr, {0, 5, kEntries, kEntries + 1}));
+  ASSERT_TRUE(report.intact) << report.reason;
+  std::vector<Hash> leaves;
+  for (uint64_t s = 0; s < kEntries; ++s) leaves.push_back(LeafHash(EntryValue(s)));
+  EXPECT_EQ(report.roots.at(0), RootOfLeaves({}));
+  EXPECT_EQ(report.roots.at(5), RootOfLeaves({leaves.begin(), leaves.begin() + 5}));
+  EXPECT_EQ(report.roots.at(kEntries), RootOfLeaves(leaves));
+  EXPECT_EQ(report.roots.count(kEntries + 1), 0u);
 }
 
 }  // namespace
