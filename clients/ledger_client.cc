@@ -99,6 +99,42 @@ absl::Status LedgerClient::Subscribe(
   return FromGrpc(reader->Finish());
 }
 
+absl::StatusOr<ledger::v1::GetCheckpointResponse> LedgerClient::GetCheckpoint() {
+  grpc::ClientContext ctx;
+  impl_->SetDeadline(&ctx);
+  ledger::v1::GetCheckpointResponse response;
+  grpc::Status s =
+      impl_->stub->GetCheckpoint(&ctx, ledger::v1::GetCheckpointRequest(), &response);
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+absl::StatusOr<ledger::v1::GetInclusionProofResponse>
+LedgerClient::GetInclusionProof(uint64_t leaf_index, uint64_t tree_size) {
+  grpc::ClientContext ctx;
+  impl_->SetDeadline(&ctx);
+  ledger::v1::GetInclusionProofRequest request;
+  request.set_leaf_index(leaf_index);
+  request.set_tree_size(tree_size);
+  ledger::v1::GetInclusionProofResponse response;
+  grpc::Status s = impl_->stub->GetInclusionProof(&ctx, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+absl::StatusOr<ledger::v1::GetConsistencyProofResponse>
+LedgerClient::GetConsistencyProof(uint64_t first_size, uint64_t second_size) {
+  grpc::ClientContext ctx;
+  impl_->SetDeadline(&ctx);
+  ledger::v1::GetConsistencyProofRequest request;
+  request.set_first_size(first_size);
+  request.set_second_size(second_size);
+  ledger::v1::GetConsistencyProofResponse response;
+  grpc::Status s = impl_->stub->GetConsistencyProof(&ctx, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
 absl::Status LedgerClient::HealthCheck() {
   grpc::ClientContext ctx;
   impl_->SetDeadline(&ctx);

@@ -54,6 +54,20 @@ class LedgerClient {
       const std::function<bool(const ledger::v1::Entry&)>& on_entry,
       const std::function<bool(uint64_t)>& on_caught_up);
 
+  // The latest signed checkpoint, its tree size and the server's verifier
+  // key line.
+  [[nodiscard]] absl::StatusOr<ledger::v1::GetCheckpointResponse> GetCheckpoint();
+
+  // Inclusion proof of `leaf_index` in the tree of `tree_size` entries (0:
+  // the latest checkpoint's size).
+  [[nodiscard]] absl::StatusOr<ledger::v1::GetInclusionProofResponse>
+  GetInclusionProof(uint64_t leaf_index, uint64_t tree_size);
+
+  // Consistency proof from `first_size` to `second_size` (0: the latest
+  // checkpoint's size).
+  [[nodiscard]] absl::StatusOr<ledger::v1::GetConsistencyProofResponse>
+  GetConsistencyProof(uint64_t first_size, uint64_t second_size);
+
   // One gRPC health check (grpc.health.v1.Health/Check for the whole
   // server): OK when the server reports SERVING.
   [[nodiscard]] absl::Status HealthCheck();

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -14,7 +15,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "clients/cli_common.h"
 #include "clients/command_line.h"
+#include "clients/proof_commands.h"
 #include "clients/event_json.h"
 #include "clients/ledger_client.h"
 
@@ -22,22 +25,24 @@ namespace {
 
 namespace pb = google::protobuf;
 using ledger::CommandLine;
+using ledger::ServerError;
+using ledger::UsageError;
 
-constexpr char kMainUsage[] =
+constexpr char kMainUsageHead[] =
     "usage: ledgerctl [--server HOST:PORT] COMMAND [FLAGS]\n"
     "\n"
     "Command-line client of the Involvement Ledger.\n"
     "\n"
-    "Commands:\n"
-    "  append   append events to a stream (one, or many from a JSONL file)\n"
-    "  read     print entries as JSON lines, by sequence or by stream\n"
-    "  help     show help for a command: ledgerctl help append\n"
+    "Commands:\n";
+
+constexpr char kMainUsageTail[] =
+    "  help                show help for a command: ledgerctl help append\n"
     "\n"
     "  --server HOST:PORT  the ledgerd to talk to (default: $LEDGER_SERVER,\n"
     "                      else 127.0.0.1:50051)\n"
     "\n"
-    "Exit status: 0 success, 1 the server refused or could not be reached,\n"
-    "2 usage error.\n";
+    "Exit status: 0 success (or valid), 1 the server refused or could not be\n"
+    "reached (or a proof, checkpoint or log is invalid), 2 usage error.\n";
 
 constexpr char kAppendUsage[] =
     "usage: ledgerctl append --stream S --type MESSAGE --data JSON\n"
@@ -85,24 +90,6 @@ constexpr char kReadUsage[] =
     "  --stream S   only entries of stream S\n"
     "  --follow     keep running and print new entries as they are\n"
     "               committed (--from is then always a sequence)\n";
-
-int UsageError(const std::string& problem, const char* usage) {
-  std::cerr << "ledgerctl: " << problem << "\n\n" << usage;
-  return 2;
-}
-
-int ServerError(const std::string& what, const absl::Status& s,
-                const std::string& server) {
-  std::string hint;
-  if (s.code() == absl::StatusCode::kUnavailable ||
-      s.code() == absl::StatusCode::kDeadlineExceeded) {
-    hint = absl::StrCat(" (is ledgerd running at ", server, "?)");
-  }
-  std::cerr << "ledgerctl: " << what << ": "
-            << absl::StatusCodeToString(s.code()) << ": " << s.message()
-            << hint << "\n";
-  return 1;
-}
 
 void PrintAppended(const ledger::v1::AppendResponse& r) {
   for (const auto& e : r.events()) {
@@ -332,16 +319,49 @@ int Read(const std::string& server, int argc, char** argv, int first) {
   return 0;
 }
 
+
+const std::vector<ledger::CliCommand>& Commands() {
+  static const std::vector<ledger::CliCommand> kCommands = [] {
+    std::vector<ledger::CliCommand> all = {
+        {"append", "append events to a stream (one, or many from a JSONL file)",
+         kAppendUsage, Append},
+        {"read", "print entries as JSON lines, by sequence or by stream",
+         kReadUsage, Read},
+    };
+    for (const ledger::CliCommand& c : ledger::ProofCommands()) all.push_back(c);
+    return all;
+  }();
+  return kCommands;
+}
+
+std::string MainUsage() {
+  std::string out = kMainUsageHead;
+  for (const ledger::CliCommand& c : Commands()) {
+    std::string name = c.name;
+    name.resize(std::max<size_t>(name.size() + 1, 20), ' ');
+    absl::StrAppend(&out, "  ", name, c.summary, "\n");
+  }
+  return out + kMainUsageTail;
+}
+
+const ledger::CliCommand* FindCommand(const std::string& name) {
+  for (const ledger::CliCommand& c : Commands()) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const char* env = std::getenv("LEDGER_SERVER");
   std::string server = env != nullptr && *env != '\0' ? env : "127.0.0.1:50051";
+  const std::string usage = MainUsage();
   int i = 1;
   while (i < argc && std::string(argv[i]).rfind("--", 0) == 0) {
     std::string arg = argv[i];
     if (arg == "--help") {
-      std::cout << kMainUsage;
+      std::cout << usage;
       return 0;
     } else if (arg == "--server" && i + 1 < argc) {
       server = argv[i + 1];
@@ -350,26 +370,26 @@ int main(int argc, char** argv) {
       server = arg.substr(9);
       ++i;
     } else {
-      return UsageError(absl::StrCat("unknown flag ", arg), kMainUsage);
+      return UsageError(absl::StrCat("unknown flag ", arg), usage.c_str());
     }
   }
-  if (i >= argc) return UsageError("no command given", kMainUsage);
+  if (i >= argc) return UsageError("no command given", usage.c_str());
   const std::string command = argv[i];
-  static const std::map<std::string, const char*> kHelp = {
-      {"append", kAppendUsage}, {"read", kReadUsage}};
   if (command == "help") {
-    if (i + 1 < argc) {
-      auto it = kHelp.find(argv[i + 1]);
-      if (it == kHelp.end()) {
-        return UsageError(absl::StrCat("no command '", argv[i + 1], "'"), kMainUsage);
-      }
-      std::cout << it->second;
-    } else {
-      std::cout << kMainUsage;
+    if (i + 1 >= argc) {
+      std::cout << usage;
+      return 0;
     }
+    const ledger::CliCommand* c = FindCommand(argv[i + 1]);
+    if (c == nullptr) {
+      return UsageError(absl::StrCat("no command '", argv[i + 1], "'"), usage.c_str());
+    }
+    std::cout << c->usage;
     return 0;
   }
-  if (command == "append") return Append(server, argc, argv, i + 1);
-  if (command == "read") return Read(server, argc, argv, i + 1);
-  return UsageError(absl::StrCat("unknown command '", command, "'"), kMainUsage);
+  const ledger::CliCommand* c = FindCommand(command);
+  if (c == nullptr) {
+    return UsageError(absl::StrCat("unknown command '", command, "'"), usage.c_str());
+  }
+  return c->run(server, argc, argv, i + 1);
 }
