@@ -135,6 +135,26 @@ absl::StatusOr<std::unique_ptr<GroupCommitWriter>> GroupCommitWriter::Start(
         stored.has_value()
             ? VerifyCheckpoint(*stored, w->options_.signer->verifier_key())
             : absl::NotFoundError("no checkpoint");
+    // Never sign over a log that contradicts our own last signature: one
+    // shorter than it (truncated) or with another root at its size
+    // (rewritten). The operator must investigate with ledger-verify.
+    if (current.ok() && current->size > w->head_.size) {
+      return absl::DataLossError(absl::StrCat(
+          "the log holds ", w->head_.size, " entries but its last signed "
+          "checkpoint covers ", current->size, " (truncated?); run ledger-verify"));
+    }
+    if (current.ok() && current->size > 0) {
+      const SubtreeReader read = [store](int level, uint64_t index) {
+        return store->GetNode(level, index);
+      };
+      absl::StatusOr<Hash> root = RangeHash(0, current->size, read);
+      if (!root.ok() || *root != current->root) {
+        return absl::DataLossError(absl::StrCat(
+            "the stored tree of ", current->size, " entries does not have the "
+            "root of the log's last signed checkpoint (rewritten?); run "
+            "ledger-verify"));
+      }
+    }
     if (current.ok() && current->size == w->head_.size &&
         current->origin == w->options_.origin && current->root == w->tree_.Root()) {
       w->checkpoint_ = {w->head_.size, *stored};

@@ -78,11 +78,14 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
     absl::StatusOr<std::vector<Hash>> proof =
         InclusionProof(request->leaf_index(), size, NodeReader());
     if (!proof.ok()) return ToGrpcStatus(proof.status());
-    absl::StatusOr<Hash> leaf = store_->GetNode(0, request->leaf_index());
-    if (!leaf.ok()) return ToGrpcStatus(AsDataLoss(leaf.status()));
+    // The leaf hash of the entry as stored, not the stored tree node: a
+    // client checking an entry it read gets a proof that fails if the two
+    // ever disagree.
+    absl::StatusOr<std::string> entry = store_->GetEntryBytes(request->leaf_index());
+    if (!entry.ok()) return ToGrpcStatus(AsDataLoss(entry.status()));
     response->set_leaf_index(request->leaf_index());
     response->set_tree_size(size);
-    response->set_leaf_hash(std::string(AsBytes(*leaf)));
+    response->set_leaf_hash(std::string(AsBytes(LeafHash(*entry))));
     for (const Hash& h : *proof) response->add_hashes(std::string(AsBytes(h)));
     return grpc::Status::OK;
   }

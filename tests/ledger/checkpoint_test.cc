@@ -127,6 +127,38 @@ TEST_F(WriterCheckpointTest, MissingTreeNodeRefusesToStart) {
               ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
 }
 
+TEST_F(WriterCheckpointTest, LogShorterThanItsSignedCheckpointRefusesToStart) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 8), "t").status());
+  writer_.reset();
+  // Roll the head back to 5 entries, as a truncation that fixes the head
+  // would; the signed checkpoint still says 8.
+  ASSERT_OK_AND_ASSIGN(std::string bytes4, store_->GetEntryBytes(4));
+  rocksdb::WriteBatch batch;
+  for (uint64_t s = 5; s < 8; ++s) batch.Delete(store_->entries(), EntryKey(s));
+  batch.Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead({5, LeafHash(bytes4)}));
+  ASSERT_OK(store_->Write(&batch, true));
+  GroupCommitWriter::Options options;
+  options.signer = signer_.get();
+  options.origin = "test.example/log";
+  EXPECT_THAT(GroupCommitWriter::Start(store_.get(), options),
+              ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(WriterCheckpointTest, TreeThatContradictsItsSignedCheckpointRefusesToStart) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 8), "t").status());
+  writer_.reset();
+  rocksdb::WriteBatch batch;
+  batch.Put(store_->nodes(), NodeKey(3, 0), AsBytes(LeafHash("rewritten")));  // the root of 8
+  ASSERT_OK(store_->Write(&batch, true));
+  GroupCommitWriter::Options options;
+  options.signer = signer_.get();
+  options.origin = "test.example/log";
+  EXPECT_THAT(GroupCommitWriter::Start(store_.get(), options),
+              ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST_F(WriterCheckpointTest, VerifierChecksTheStoredCheckpoint) {
   ASSERT_NO_FATAL_FAILURE(Open());
   ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 9), "t").status());
