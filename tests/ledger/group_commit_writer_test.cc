@@ -133,7 +133,10 @@ class GroupCommitWriterTest : public ::ledger::testing::TempDirTest {
     LedgerVerifier verifier(store_.get());
     absl::StatusOr<VerifyReport> report = verifier.Run();
     EXPECT_OK(report);
-    return report.value_or(VerifyReport{0, false, std::nullopt, "Run failed"});
+    VerifyReport failed;
+    failed.intact = false;
+    failed.reason = "Run failed";
+    return report.value_or(failed);
   }
 
   GroupCommitWriter::Options options_;

@@ -76,7 +76,7 @@ TEST_F(SumdbExampleTest, OtherKeyFindsNoSignature) {
 
 TEST(VerifierKeyTest, RejectsMalformedKeys) {
   const std::string good = kExampleVkey;
-  for (const std::string bad : {
+  for (const std::string& bad : {
            std::string(""), std::string("PeterNeumann"),
            std::string("PeterNeumann+c74f20a3"),
            std::string("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"),
@@ -166,7 +166,7 @@ TEST(CheckpointTest, GoldenBodiesParseAndFormatBack) {
 
 TEST(CheckpointTest, MalformedBodiesAreInvalidArgument) {
   const std::string root = "TszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=";
-  for (const std::string bad : {
+  for (const std::string& bad : {
            std::string(""), "origin\n12\n" + root, "\n12\n" + root + "\n",
            "origin\n012\n" + root + "\n", "origin\n-1\n" + root + "\n",
            "origin\n99999999999999999999999\n" + root + "\n",

@@ -77,7 +77,10 @@ class LedgerVerifierTest : public ::ledger::testing::TempDirTest {
     LedgerVerifier verifier(store_.get());
     absl::StatusOr<VerifyReport> report = verifier.Run();
     EXPECT_OK(report);
-    return report.value_or(VerifyReport{0, true, std::nullopt, "Run failed"});
+    VerifyReport failed;
+    failed.intact = false;
+    failed.reason = "Run failed";
+    return report.value_or(failed);
   }
 
   // --- Readers of the stored state.
