@@ -13,13 +13,24 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "involvement/v1/events.pb.h"
 
 namespace ledger {
 
 namespace pb = google::protobuf;
 
+namespace {
+
+// Static linking drops object files nothing refers to; referring to one
+// message of events.proto keeps the domain's types in the descriptor pool,
+// so --type and printed payloads can name them.
+void LinkDomainTypes() { (void)involvement::v1::Date::descriptor(); }
+
+}  // namespace
+
 absl::StatusOr<pb::Any> PackJsonPayload(const std::string& type_name,
                                         const std::string& json) {
+  LinkDomainTypes();
   const pb::Descriptor* desc =
       pb::DescriptorPool::generated_pool()->FindMessageTypeByName(type_name);
   if (desc == nullptr) {
@@ -52,6 +63,7 @@ absl::StatusOr<pb::Any> PackJsonPayload(const std::string& type_name,
 }
 
 std::string EntryToJsonLine(const ledger::v1::Entry& entry) {
+  LinkDomainTypes();
   pb::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;

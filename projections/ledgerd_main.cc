@@ -1,4 +1,5 @@
-// ledgerd: serves the ledger over gRPC until SIGTERM or SIGINT.
+// ledgerd: serves the Involvement Ledger over gRPC until SIGTERM or SIGINT,
+// with the involvement domain's rules checked on every append.
 #include <signal.h>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <system_error>
 
 #include "ledger/server.h"
+#include "projections/involvement_validator.h"
 
 namespace {
 
@@ -18,7 +20,10 @@ constexpr char kUsage[] =
     "\n"
     "Serves the Involvement Ledger over gRPC (LedgerService, gRPC health\n"
     "checking and server reflection). Every append is synced to disk before\n"
-    "it is acknowledged.\n"
+    "it is acknowledged. Events in domain streams (body/, feedback/,\n"
+    "recommendation/, complaint/, recruitment/, review/, survey/, advocacy/,\n"
+    "training/, impact/) are involvement.v1 events checked against the\n"
+    "domain's rules before they are written.\n"
     "\n"
     "  --db DIR            RocksDB database directory, created if missing\n"
     "                      (default: var/ledger)\n"
@@ -49,6 +54,8 @@ int Usage(const std::string& problem) {
 
 int main(int argc, char** argv) {
   ledger::ServerOptions options;
+  involvement::InvolvementValidator validator;
+  options.validator = &validator;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string* out) {
