@@ -18,6 +18,7 @@
 #include "clients/cli_common.h"
 #include "clients/command_line.h"
 #include "clients/proof_commands.h"
+#include "clients/view_commands.h"
 #include "clients/event_json.h"
 #include "clients/ledger_client.h"
 
@@ -328,6 +329,7 @@ const std::vector<ledger::CliCommand>& Commands() {
         {"read", "print entries as JSON lines, by sequence or by stream",
          kReadUsage, Read},
     };
+    for (const ledger::CliCommand& c : ledger::ViewCommands()) all.push_back(c);
     for (const ledger::CliCommand& c : ledger::ProofCommands()) all.push_back(c);
     return all;
   }();

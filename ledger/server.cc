@@ -331,6 +331,7 @@ struct LedgerServer::Impl {
   std::unique_ptr<grpc::Server> server;
   std::string address;
   std::string verifier_key;
+  ServiceProvider* services = nullptr;
   bool stopped = false;
 };
 
@@ -392,8 +393,15 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options.limits.max_request_bytes + 64 * 1024));
   builder.RegisterService(impl->service.get());
+  if (options.services != nullptr) {
+    ASSIGN_OR_RETURN(std::vector<grpc::Service*> more,
+                     options.services->Start(impl->store.get(), impl->writer.get()));
+    impl->services = options.services;
+    for (grpc::Service* service : more) builder.RegisterService(service);
+  }
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || port == 0) {
+    if (impl->services != nullptr) impl->services->Stop();
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen));
   }
@@ -418,6 +426,7 @@ void LedgerServer::Shutdown() {
   impl_->server->Shutdown(std::chrono::system_clock::now() +
                           std::chrono::seconds(10));
   impl_->server->Wait();
+  if (impl_->services != nullptr) impl_->services->Stop();
   impl_->writer->Shutdown();
   impl_->writer.reset();
   impl_->store.reset();

@@ -8,12 +8,33 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ledger/append_limits.h"
 #include "ledger/append_validator.h"
 
+namespace grpc {
+class Service;
+}  // namespace grpc
+
 namespace ledger {
+
+class GroupCommitWriter;
+class LedgerStore;
+
+// More gRPC services to serve beside LedgerService, such as a domain's
+// queries over the log. Start is called once the store and writer are
+// open, Stop once the gRPC server has stopped and before they close.
+class ServiceProvider {
+ public:
+  virtual ~ServiceProvider() = default;
+  // The services to register; they stay owned by the provider and must
+  // live until Stop returns.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<grpc::Service*>> Start(
+      LedgerStore* store, GroupCommitWriter* writer) = 0;
+  virtual void Stop() {}
+};
 
 struct ServerOptions {
   std::string db_path = "var/ledger";
@@ -28,6 +49,8 @@ struct ServerOptions {
   // Ed25519 signing key (PKCS#8 PEM), made on first start with mode 0600;
   // empty means DB_PATH + ".key", beside the database.
   std::string signing_key_path;
+  // More services; may be null. Must outlive the server.
+  ServiceProvider* services = nullptr;
 };
 
 inline constexpr char kDefaultOrigin[] = "involvement-ledger";

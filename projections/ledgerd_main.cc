@@ -11,19 +11,23 @@
 
 #include "ledger/server.h"
 #include "projections/involvement_validator.h"
+#include "projections/policy.h"
+#include "projections/query_service.h"
 
 namespace {
 
 constexpr char kUsage[] =
     "usage: ledgerd [--db DIR] [--listen HOST:PORT] [--origin NAME]\n"
-    "               [--signing-key FILE]\n"
+    "               [--signing-key FILE] [--policy FILE]\n"
     "\n"
     "Serves the Involvement Ledger over gRPC (LedgerService, gRPC health\n"
     "checking and server reflection). Every append is synced to disk before\n"
     "it is acknowledged. Events in domain streams (body/, feedback/,\n"
     "recommendation/, complaint/, recruitment/, review/, survey/, advocacy/,\n"
     "training/, impact/) are involvement.v1 events checked against the\n"
-    "domain's rules before they are written.\n"
+    "domain's rules before they are written, and involvement.v1.QueryService\n"
+    "serves the views (recommendations, you said / we did, bodies,\n"
+    "complaints, compliance) folded from the log.\n"
     "\n"
     "  --db DIR            RocksDB database directory, created if missing\n"
     "                      (default: var/ledger)\n"
@@ -36,6 +40,9 @@ constexpr char kUsage[] =
     "  --signing-key FILE  Ed25519 checkpoint signing key, PKCS#8 PEM, made\n"
     "                      with mode 0600 if missing (default: DIR.key,\n"
     "                      beside the database)\n"
+    "  --policy FILE       policy numbers the views measure against (response\n"
+    "                      windows, meeting cadence, homes); see\n"
+    "                      docs/policy.md (default: the documented defaults)\n"
     "  --help              show this help\n"
     "\n"
     "A checkpoint of the Merkle tree is signed after every group commit.\n"
@@ -56,6 +63,7 @@ int main(int argc, char** argv) {
   ledger::ServerOptions options;
   involvement::InvolvementValidator validator;
   options.validator = &validator;
+  std::string policy_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string* out) {
@@ -70,6 +78,8 @@ int main(int argc, char** argv) {
       if (!value(&options.db_path)) return Usage("--db needs a directory");
     } else if (arg == "--listen") {
       if (!value(&options.listen)) return Usage("--listen needs HOST:PORT");
+    } else if (arg == "--policy") {
+      if (!value(&policy_path)) return Usage("--policy needs a file");
     } else if (arg == "--origin") {
       if (!value(&options.origin)) return Usage("--origin needs a name");
     } else if (arg == "--signing-key") {
@@ -87,6 +97,18 @@ int main(int argc, char** argv) {
     }
   }
   if (options.db_path.empty()) return Usage("--db must not be empty");
+
+  involvement::Policy policy;
+  if (!policy_path.empty()) {
+    absl::StatusOr<involvement::Policy> loaded = involvement::LoadPolicy(policy_path);
+    if (!loaded.ok()) {
+      std::cerr << "ledgerd: " << loaded.status().message() << "\n";
+      return 1;
+    }
+    policy = *loaded;
+  }
+  involvement::InvolvementServices services(policy);
+  options.services = &services;
 
   // Create missing parent directories (the default is two levels deep).
   std::error_code ec;
