@@ -54,4 +54,11 @@ absl::StatusOr<iv1::ComplianceView> QueryClient::Compliance(const iv1::ViewReque
   return impl_->Call<iv1::ComplianceView>(&iv1::QueryService::Stub::Compliance, request);
 }
 
+absl::StatusOr<iv1::RecruitmentView> QueryClient::Recruitment(const iv1::ViewRequest& request) {
+  return impl_->Call<iv1::RecruitmentView>(&iv1::QueryService::Stub::Recruitment, request);
+}
+absl::StatusOr<iv1::IndicatorsView> QueryClient::Indicators(const iv1::ViewRequest& request) {
+  return impl_->Call<iv1::IndicatorsView>(&iv1::QueryService::Stub::Indicators, request);
+}
+
 }  // namespace ledger

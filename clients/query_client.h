@@ -32,6 +32,10 @@ class QueryClient {
       const involvement::v1::ViewRequest& request);
   absl::StatusOr<involvement::v1::ComplianceView> Compliance(
       const involvement::v1::ViewRequest& request);
+  absl::StatusOr<involvement::v1::RecruitmentView> Recruitment(
+      const involvement::v1::ViewRequest& request);
+  absl::StatusOr<involvement::v1::IndicatorsView> Indicators(
+      const involvement::v1::ViewRequest& request);
 
  private:
   struct Impl;

@@ -70,6 +70,20 @@ const std::string kComplianceUsage = Usage(
     "unanswered past the window, missed complaint timescales, overdue review\n"
     "action plans; each with the ledger sequences that prove it.");
 
+const std::string kRecruitmentUsage = Usage(
+    "usage: ledgerctl recruitment [--as-of DATE] [--json]\n"
+    "\n"
+    "Recruitment panels: front-line posts with and without service-user\n"
+    "involvement, the stages users took part in, and the decisions.");
+const std::string kIndicatorsUsage = Usage(
+    "usage: ledgerctl indicators [--as-of DATE] [--year YYYY] [--json]\n"
+    "\n"
+    "Involvement indicators for a year (default: the year of the view date):\n"
+    "people involved in formal and informal structures and in formal decision\n"
+    "making; recommendations made, answered, accepted and implemented; median\n"
+    "days to respond; feedback, meetings, complaints and panels.\n"
+    "  --year YYYY    the year counted");
+
 std::string Date(const iv1::Date& d) {
   if (d.year() == 0) return "-";
   return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
@@ -108,6 +122,14 @@ bool Request(CommandLine& cl, int argc, char** argv, int first, const std::strin
     request->mutable_as_of()->set_day(d);
   }
   request->set_id(cl.GetOr("id", ""));
+  if (cl.Has("year")) {
+    absl::StatusOr<uint64_t> year = cl.GetUint("year", 0);
+    if (!year.ok() || *year < 1 || *year > 9999) {
+      *code = UsageError("--year: expected a year such as 2026", usage.c_str());
+      return false;
+    }
+    request->set_year(static_cast<int32_t>(*year));
+  }
   request->set_open_only(cl.Has("open"));
   if (auto body = cl.Get("body")) {
     iv1::Body b = iv1::BODY_UNSPECIFIED;
@@ -265,6 +287,50 @@ int Compliance(const std::string& server, int argc, char** argv, int first) {
       });
 }
 
+int Recruitment(const std::string& server, int argc, char** argv, int first) {
+  return RunView<iv1::RecruitmentView>(
+      server, argc, argv, first, kRecruitmentUsage, {}, "recruitment", &QueryClient::Recruitment,
+      [](const iv1::RecruitmentView& v) {
+        std::printf("front-line posts: %d with service users on the panel, %d without; other "
+                    "posts: %d with, %d without\n",
+                    v.front_line_with_users(), v.front_line_without_users(), v.other_with_users(),
+                    v.other_without_users());
+        std::printf("%-10s %-28s %-6s %-6s %-10s %-9s %s\n", "vacancy", "role", "front", "users",
+                    "decided", "appointed", "seq");
+        for (const auto& r : v.rows()) {
+          std::printf("%-10s %-28s %-6s %-6d %-10s %-9s %s\n", r.vacancy_id().c_str(),
+                      r.role_title().substr(0, 28).c_str(), r.front_line() ? "yes" : "no",
+                      r.user_members(), Date(r.decided_on()).c_str(),
+                      r.has_decided_on() ? (r.appointed() ? "yes" : "no") : "-",
+                      Seqs(r.sequences()).c_str());
+        }
+      });
+}
+
+int Indicators(const std::string& server, int argc, char** argv, int first) {
+  return RunView<iv1::IndicatorsView>(
+      server, argc, argv, first, kIndicatorsUsage, {"year"}, "indicators",
+      &QueryClient::Indicators, [](const iv1::IndicatorsView& v) {
+        std::printf("involvement indicators for %d\n", v.year());
+        std::printf("  people in formal structures       %d\n", v.people_in_formal_structures());
+        std::printf("  people in informal involvement    %d\n", v.people_in_informal_involvement());
+        std::printf("  people in formal decision making  %d\n", v.people_in_decision_making());
+        std::printf("  recommendations made              %d\n", v.recommendations_made());
+        std::printf("    answered                        %d\n", v.recommendations_answered());
+        std::printf("    accepted                        %d\n", v.recommendations_accepted());
+        std::printf("    implemented                     %d\n", v.recommendations_implemented());
+        std::printf("  median days to respond            %.1f\n", v.median_days_to_respond());
+        std::printf("  feedback received / responded / closed  %d / %d / %d\n",
+                    v.feedback_received(), v.feedback_responded(), v.feedback_closed());
+        std::printf("  SUAG meetings                     %d\n", v.suag_meetings());
+        std::printf("  Board meetings with SUAG present  %d\n",
+                    v.board_meetings_with_suag_representatives());
+        std::printf("  complaints received               %d\n", v.complaints_received());
+        std::printf("  recruitment panels with users     %d\n", v.recruitment_panels_with_users());
+        std::printf("  from %d ledger entries\n", v.sequences_size());
+      });
+}
+
 }  // namespace
 
 const std::vector<CliCommand>& ViewCommands() {
@@ -276,6 +342,9 @@ const std::vector<CliCommand>& ViewCommands() {
       {"bodies", "members, chairs and meetings of each body", kBodiesUsage.c_str(), Bodies},
       {"complaints", "complaints against the Code; CH01 and CH02", kComplaintsUsage.c_str(),
        Complaints},
+      {"recruitment", "recruitment panels and service-user involvement",
+       kRecruitmentUsage.c_str(), Recruitment},
+      {"indicators", "involvement indicators for a year", kIndicatorsUsage.c_str(), Indicators},
       {"compliance", "every rule breach, with the sequences that prove it",
        kComplianceUsage.c_str(), Compliance},
   };

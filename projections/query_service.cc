@@ -11,6 +11,7 @@
 #include "involvement/v1/views.grpc.pb.h"
 #include "ledger/group_commit_writer.h"
 #include "projections/projection_runner.h"
+#include "projections/indicator_views.h"
 #include "projections/views.h"
 
 namespace involvement {
@@ -57,6 +58,21 @@ class QueryServiceImpl final : public v1::QueryService::Service {
                           v1::ComplaintsView* response) override {
     return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
       *response = ComplaintsViewOf(s, q, *policy_);
+    });
+  }
+  grpc::Status Recruitment(grpc::ServerContext*, const v1::ViewRequest* request,
+                           v1::RecruitmentView* response) override {
+    return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
+      *response = RecruitmentViewOf(s, q);
+    });
+  }
+  grpc::Status Indicators(grpc::ServerContext*, const v1::ViewRequest* request,
+                          v1::IndicatorsView* response) override {
+    if (request->year() < 0 || request->year() > 9999) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "year: must be 1 to 9999");
+    }
+    return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
+      *response = IndicatorsViewOf(s, q, request->year());
     });
   }
   grpc::Status Compliance(grpc::ServerContext*, const v1::ViewRequest* request,
