@@ -33,6 +33,17 @@ bool MemberDuring(const v1::Membership& m, int year, CivilDate as_of) {
   return *start <= end && end.year() >= year && start->year() <= year;
 }
 
+// The keys of a protobuf map in order: its own iteration order is
+// unspecified, and views must not depend on it.
+template <typename Map>
+std::vector<typename Map::key_type> SortedKeys(const Map& map) {
+  std::vector<typename Map::key_type> keys;
+  keys.reserve(map.size());
+  for (const auto& kv : map) keys.push_back(kv.first);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
 bool IsServiceUser(v1::MemberCategory c) {
   return c == v1::MEMBER_CATEGORY_SERVICE_USER || c == v1::MEMBER_CATEGORY_EX_SERVICE_USER;
 }
@@ -43,7 +54,8 @@ v1::RecruitmentView RecruitmentViewOf(const v1::DomainState& state, const ViewQu
   v1::RecruitmentView view;
   *view.mutable_info()->mutable_as_of() = q.as_of.ToProto();
   view.mutable_info()->set_log_size(state.position());
-  for (const auto& [id, r] : state.recruitment()) {
+  for (const std::string& id : SortedKeys(state.recruitment())) {
+    const v1::RecruitmentState& r = state.recruitment().at(id);
     if (!r.has_panel()) continue;
     if (!Known(CivilDate::FromProto(r.panel().role_agreed_on()), q.as_of)) continue;
     v1::RecruitmentRow* row = view.add_rows();

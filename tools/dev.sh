@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (run as root):
-#   bash tools/dev.sh serve   install what is missing, build, run ledgerd
+#   bash tools/dev.sh serve   install what is missing, build, and run ledgerd
+#                             on a demo database (var/demo) loaded with the
+#                             fictional provider of tools/ledger-demo
+#   bash tools/dev.sh serve-empty   the same on the empty default database
+#                             (var/ledger), for real use
 #   bash tools/dev.sh test    install what is missing, build, run every test
 #   bash tools/dev.sh build   install what is missing and build
 # Extra arguments after `serve` go to ledgerd (e.g. --listen 0.0.0.0:50051).
@@ -15,6 +19,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3-grpcio python3-grpc-tools python3-protobuf
 )
 
 install_missing() {
@@ -49,6 +54,25 @@ case "$cmd" in
   serve)
     build
     mkdir -p var
+    # Start the server, load the demo organisation (idempotent: a second
+    # run finds every event already recorded), then keep serving.
+    build/bin/ledgerd --db var/demo --listen 127.0.0.1:50051 "$@" > var/demo.out &
+    server=$!
+    trap 'kill -TERM "$server" 2>/dev/null; wait "$server"' INT TERM
+    for _ in $(seq 1 100); do
+      grep -q "^listening on" var/demo.out 2>/dev/null && break
+      if ! kill -0 "$server" 2>/dev/null; then wait "$server"; exit 1; fi
+      sleep 0.1
+    done
+    cat var/demo.out
+    build/bin/ledger-demo --server 127.0.0.1:50051 > var/demo-load.txt ||
+      { echo "dev.sh: loading the demo failed; see var/demo-load.txt" >&2; }
+    echo "demo organisation loaded (var/demo-load.txt); try: build/bin/ledgerctl compliance" >&2
+    wait "$server"
+    ;;
+  serve-empty)
+    build
+    mkdir -p var
     exec build/bin/ledgerd --db var/ledger --listen 127.0.0.1:50051 "$@"
     ;;
   test)
@@ -57,7 +81,7 @@ case "$cmd" in
     ctest --output-on-failure -j2 "$@"
     ;;
   *)
-    echo "usage: bash tools/dev.sh serve|test|build [ARGS...]" >&2
+    echo "usage: bash tools/dev.sh serve|serve-empty|test|build [ARGS...]" >&2
     exit 2
     ;;
 esac
