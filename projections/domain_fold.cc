@@ -1,5 +1,6 @@
 #include "projections/domain_fold.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -223,7 +224,22 @@ void ForgetStream(const StreamName& sn, v1::DomainState& state) {
       state.mutable_surveys()->erase(sn.id);
       break;
     default:
-      break;  // advocacy, training, impact: kept as recorded
+      break;  // advocacy, training, impact: see ForgetOther
+  }
+}
+
+// Advocacy reports, training and impact assessments are kept together in
+// `other`, in log order, not by stream; so their entries are forgotten one
+// by one, by sequence, as the corrected stream is read again.
+bool KeptInOther(StreamKind kind) {
+  return kind == StreamKind::kAdvocacy || kind == StreamKind::kTraining ||
+         kind == StreamKind::kImpact;
+}
+
+void ForgetOther(uint64_t seq, v1::DomainState& state) {
+  auto* other = state.mutable_other();
+  for (int i = other->size() - 1; i >= 0; --i) {
+    if (other->Get(i).sequence() == seq) other->DeleteSubrange(i, 1);
   }
 }
 
@@ -267,10 +283,21 @@ absl::Status FoldEntry(const Entry& entry, v1::DomainState& state,
     c.clear_replacement();
   }
   ForgetStream(*sn, state);
-  return read_stream(entry.stream(), [&](const Entry& e) {
-    if (e.sequence() < entry.sequence()) FoldStreamEntry(*sn, e, state);
+  const bool in_other = KeptInOther(sn->kind);
+  RETURN_IF_ERROR(read_stream(entry.stream(), [&](const Entry& e) {
+    if (e.sequence() >= entry.sequence()) return absl::OkStatus();
+    if (in_other) ForgetOther(e.sequence(), state);
+    FoldStreamEntry(*sn, e, state);
     return absl::OkStatus();
-  });
+  }));
+  if (in_other) {
+    // The re-folded entries were added at the end; put them back in log order.
+    std::stable_sort(state.mutable_other()->begin(), state.mutable_other()->end(),
+                     [](const v1::SourcedEvent& a, const v1::SourcedEvent& b) {
+                       return a.sequence() < b.sequence();
+                     });
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace involvement

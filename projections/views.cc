@@ -14,6 +14,18 @@ namespace {
 
 namespace pb = google::protobuf;
 
+// The keys of a protobuf map in order: the map's own iteration order is
+// unspecified, and a view's rows must not depend on it.
+template <typename Map>
+std::vector<typename Map::key_type> SortedKeys(const Map& map) {
+  std::vector<typename Map::key_type> keys;
+  keys.reserve(map.size());
+  for (const auto& kv : map) keys.push_back(kv.first);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+
 std::optional<CivilDate> Opt(bool has, const v1::Date& d) {
   return has ? CivilDate::FromProto(d) : std::nullopt;
 }
@@ -63,6 +75,14 @@ bool MemberOn(const v1::Membership& m, CivilDate d) {
   return start.has_value() && *start <= d && (!end || d <= *end) && (!left || d <= *left);
 }
 
+// Sorts a row's sequences and drops repeats: an action agreed in a
+// response shares the response's sequence, and each entry is named once.
+void SortUnique(pb::RepeatedField<uint64_t>* sequences) {
+  std::sort(sequences->begin(), sequences->end());
+  sequences->Truncate(static_cast<int>(
+      std::unique(sequences->begin(), sequences->end()) - sequences->begin()));
+}
+
 // Events recorded on or before `as_of` only: a view as of an earlier date
 // does not see what was recorded later about later dates. (Dates are the
 // events' own; sequences are order only.)
@@ -77,7 +97,8 @@ v1::RecommendationsView RecommendationsViewOf(const v1::DomainState& state,
                                               const ViewQuery& q, const Policy& policy) {
   v1::RecommendationsView view;
   Info(state, q, view.mutable_info());
-  for (const auto& [id, r] : state.recommendations()) {
+  for (const std::string& id : SortedKeys(state.recommendations())) {
+    const v1::RecommendationState& r = state.recommendations().at(id);
     if (!r.has_made() || (!q.id.empty() && q.id != id)) continue;
     std::optional<CivilDate> made = CivilDate::FromProto(r.made().made_on());
     if (!OnOrBefore(made, q.as_of)) continue;
@@ -124,7 +145,7 @@ v1::RecommendationsView RecommendationsViewOf(const v1::DomainState& state,
         row.add_sequences(t.sequence());
       }
     }
-    std::sort(row.mutable_sequences()->begin(), row.mutable_sequences()->end());
+    SortUnique(row.mutable_sequences());
     if (q.open_only && row.status() == v1::RECOMMENDATION_STATUS_CLOSED) continue;
     *view.add_rows() = std::move(row);
   }
@@ -143,7 +164,8 @@ v1::YouSaidWeDidView YouSaidWeDidViewOf(const v1::DomainState& state, const View
                                         const Policy& policy) {
   v1::YouSaidWeDidView view;
   Info(state, q, view.mutable_info());
-  for (const auto& [id, f] : state.feedback()) {
+  for (const std::string& id : SortedKeys(state.feedback())) {
+    const v1::FeedbackState& f = state.feedback().at(id);
     if (!f.has_received() || (!q.id.empty() && q.id != id)) continue;
     std::optional<CivilDate> received = CivilDate::FromProto(f.received().received_on());
     if (!OnOrBefore(received, q.as_of)) continue;
@@ -179,7 +201,7 @@ v1::YouSaidWeDidView YouSaidWeDidViewOf(const v1::DomainState& state, const View
         *row.mutable_first_response_on() = r.responded_on();
         row.set_response(r.response());
       }
-      if (r.closes() && !closed_on) closed_on = on;
+      if (r.closes() && (!closed_on || *on < *closed_on)) closed_on = on;
       row.add_sequences(f.response_sequences(i));
     }
     for (const v1::Told& t : f.told()) {
@@ -189,7 +211,8 @@ v1::YouSaidWeDidView YouSaidWeDidViewOf(const v1::DomainState& state, const View
         *row.mutable_told_on() = t.event().communicated_on();
         row.set_told_by(t.event().channel());
       }
-      if (!closed_on) closed_on = on;
+      // Closed by whichever came first: a closing response or telling users.
+      if (!closed_on || *on < *closed_on) closed_on = on;
       row.add_sequences(t.sequence());
     }
     if (closed_on.has_value()) {
@@ -216,7 +239,8 @@ v1::BodiesView BodiesViewOf(const v1::DomainState& state, const ViewQuery& q,
                             const Policy& policy) {
   v1::BodiesView view;
   Info(state, q, view.mutable_info());
-  for (const auto& [number, b] : state.bodies()) {
+  for (const int32_t number : SortedKeys(state.bodies())) {
+    const v1::BodyState& b = state.bodies().at(number);
     if (q.body != v1::BODY_UNSPECIFIED && q.body != b.body()) continue;
     v1::BodyRow row;
     row.set_body(b.body());
@@ -381,7 +405,8 @@ v1::ComplaintsView ComplaintsViewOf(const v1::DomainState& state, const ViewQuer
   view.set_homes(policy.homes);
   int stage1_in_year = 0, stage2_in_year = 0;
   int stage1_answered = 0, stage1_in_time = 0, stage2_answered = 0, stage2_in_time = 0;
-  for (const auto& [id, c] : state.complaints()) {
+  for (const std::string& id : SortedKeys(state.complaints())) {
+    const v1::ComplaintState& c = state.complaints().at(id);
     if (!c.has_received()) continue;
     if (!OnOrBefore(CivilDate::FromProto(c.received().received_on()), q.as_of)) continue;
     ComplaintFacts f = FactsOf(c, q.as_of);
@@ -445,6 +470,7 @@ void AddFinding(v1::ComplianceView& view, std::string rule, std::string subject,
   f->set_detail(std::move(detail));
   *f->mutable_since() = since.ToProto();
   std::sort(sequences.begin(), sequences.end());
+  sequences.erase(std::unique(sequences.begin(), sequences.end()), sequences.end());
   for (uint64_t s : sequences) f->add_sequences(s);
 }
 
@@ -609,7 +635,8 @@ v1::ComplianceView ComplianceViewOf(const v1::DomainState& state, const ViewQuer
     }
   }
   // Reviews: the action plan for failed standards, due by a date.
-  for (const auto& [id, r] : state.reviews()) {
+  for (const std::string& id : SortedKeys(state.reviews())) {
+    const v1::ReviewState& r = state.reviews().at(id);
     if (r.review().standards_failed().empty() || !r.review().has_action_plan_due()) continue;
     const CivilDate due = *CivilDate::FromProto(r.review().action_plan_due());
     if (!(due < q.as_of)) continue;
