@@ -127,8 +127,10 @@ void FoldEvent(const StreamName& sn, const pb::Message& msg, uint64_t seq,
     if (type == "ActionUpdated") {
       const auto& e = static_cast<const v1::ActionUpdated&>(msg);
       if (v1::ActionState* a = FindAction(actions, e.action_id())) {
-        a->add_update_sequences(seq);
-        if (e.has_new_due()) *a->mutable_action()->mutable_due() = e.new_due();
+        v1::ActionUpdate* u = a->add_updates();
+        *u->mutable_updated_on() = e.updated_on();
+        if (e.has_new_due()) *u->mutable_new_due() = e.new_due();
+        u->set_sequence(seq);
       }
     } else {
       const auto& e = static_cast<const v1::ActionCompleted&>(msg);
@@ -245,10 +247,40 @@ void ForgetOther(uint64_t seq, v1::DomainState& state) {
 
 // Decodes and files one entry of stream `sn`, with any correction of it
 // applied (a withdrawn event is skipped).
+// Records that a correction (entry `seq`) was applied to stream `sn`.
+void NoteCorrection(const StreamName& sn, uint64_t seq, v1::DomainState& state) {
+  switch (sn.kind) {
+    case StreamKind::kBody:
+      (*state.mutable_bodies())[BodyFromName(sn.id)].add_correction_sequences(seq);
+      break;
+    case StreamKind::kFeedback:
+      (*state.mutable_feedback())[sn.id].add_correction_sequences(seq);
+      break;
+    case StreamKind::kRecommendation:
+      (*state.mutable_recommendations())[sn.id].add_correction_sequences(seq);
+      break;
+    case StreamKind::kComplaint:
+      (*state.mutable_complaints())[sn.id].add_correction_sequences(seq);
+      break;
+    case StreamKind::kRecruitment:
+      (*state.mutable_recruitment())[sn.id].add_correction_sequences(seq);
+      break;
+    case StreamKind::kReview:
+      (*state.mutable_reviews())[sn.id].add_correction_sequences(seq);
+      break;
+    case StreamKind::kSurvey:
+      (*state.mutable_surveys())[sn.id].add_correction_sequences(seq);
+      break;
+    default:
+      break;
+  }
+}
+
 void FoldStreamEntry(const StreamName& sn, const Entry& entry, v1::DomainState& state) {
   const pb::Any* payload = &entry.payload();
   auto corrected = state.corrections().find(entry.event_id());
   if (corrected != state.corrections().end()) {
+    NoteCorrection(sn, corrected->second.sequence(), state);
     if (!corrected->second.has_replacement()) return;
     payload = &corrected->second.replacement();
   }
@@ -266,6 +298,7 @@ absl::Status FoldEntry(const Entry& entry, v1::DomainState& state,
         "projection expects entry ", state.position(), ", got ", entry.sequence()));
   }
   state.set_position(entry.sequence() + 1);
+  state.set_version(kFoldVersion);
   std::optional<StreamName> sn = ParseStreamName(entry.stream());
   if (!sn.has_value()) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<pb::Message>> msg = DecodeEvent(entry.payload());

@@ -17,6 +17,10 @@
 
 namespace involvement {
 
+// The version of the fold recorded in DomainState.version; a saved state
+// of another version is folded again from the start.
+inline constexpr uint32_t kFoldVersion = 2;
+
 // Calls `visit` for each stored entry of `stream`, in version order, up to
 // the entry being folded. Used to re-fold a stream when one of its events
 // is corrected.

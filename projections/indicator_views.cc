@@ -72,6 +72,7 @@ v1::RecruitmentView RecruitmentViewOf(const v1::DomainState& state, const ViewQu
       row->set_user_view_considered(r.decided().user_view_considered());
       row->add_sequences(r.decided_sequence());
     }
+    for (uint64_t s : r.correction_sequences()) row->add_sequences(s);
     const bool users = !r.panel().user_stages().empty();
     if (r.panel().front_line()) {
       users ? view.set_front_line_with_users(view.front_line_with_users() + 1)

@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
     RETURN_IF_ERROR(ledger::FromRocksStatus(s, "cannot read the saved views"));
     ASSIGN_OR_RETURN(ledger::LogHead head, store->ReadHead());
     v1::DomainState saved;
-    if (saved.ParseFromString(value) && saved.position() <= head.size) {
+    if (saved.ParseFromString(value) && saved.version() == kFoldVersion &&
+        saved.position() <= head.size) {
       r->state_ = std::move(saved);
       r->saved_position_ = r->state_.position();
     }

@@ -35,14 +35,28 @@ void Info(const v1::DomainState& state, const ViewQuery& q, v1::ViewInfo* info) 
   info->set_log_size(state.position());
 }
 
-// Fills an action row as of `as_of`; returns true when it is still open.
+// Events recorded on or before `as_of` only: a view as of an earlier date
+// does not see what was recorded later about later dates. (Dates are the
+// events' own; sequences are order only.)
+template <typename T>
+bool OnOrBefore(const T& has_date, CivilDate as_of) {
+  return has_date.has_value() && *has_date <= as_of;
+}
+
+// Fills an action row as of `as_of`: its due date moved by the updates
+// dated by then. Returns true when it is still open.
 bool ActionRowOf(const v1::ActionState& a, CivilDate as_of, v1::ActionRow* row) {
   row->set_action_id(a.action().action_id());
   row->set_description(a.action().description());
   row->set_owner(a.action().owner());
-  if (a.action().has_due()) *row->mutable_due() = a.action().due();
+  std::optional<CivilDate> due = Opt(a.action().has_due(), a.action().due());
   row->add_sequences(a.agreed_sequence());
-  for (uint64_t s : a.update_sequences()) row->add_sequences(s);
+  for (const v1::ActionUpdate& u : a.updates()) {
+    if (!OnOrBefore(CivilDate::FromProto(u.updated_on()), as_of)) continue;
+    row->add_sequences(u.sequence());
+    if (u.has_new_due()) due = CivilDate::FromProto(u.new_due());
+  }
+  if (due.has_value()) *row->mutable_due() = due->ToProto();
   std::optional<CivilDate> done = Opt(a.has_completed_on(), a.completed_on());
   if (done.has_value() && *done <= as_of) {
     *row->mutable_completed_on() = a.completed_on();
@@ -50,7 +64,6 @@ bool ActionRowOf(const v1::ActionState& a, CivilDate as_of, v1::ActionRow* row) 
     row->set_status(v1::ACTION_STATUS_COMPLETED);
     return false;
   }
-  std::optional<CivilDate> due = Opt(a.action().has_due(), a.action().due());
   if (due.has_value() && *due < as_of) {
     row->set_status(v1::ACTION_STATUS_OVERDUE);
     row->set_days_overdue(static_cast<int32_t>(DaysBetween(*due, as_of)));
@@ -83,13 +96,6 @@ void SortUnique(pb::RepeatedField<uint64_t>* sequences) {
       std::unique(sequences->begin(), sequences->end()) - sequences->begin()));
 }
 
-// Events recorded on or before `as_of` only: a view as of an earlier date
-// does not see what was recorded later about later dates. (Dates are the
-// events' own; sequences are order only.)
-template <typename T>
-bool OnOrBefore(const T& has_date, CivilDate as_of) {
-  return has_date.has_value() && *has_date <= as_of;
-}
 
 }  // namespace
 
@@ -145,6 +151,7 @@ v1::RecommendationsView RecommendationsViewOf(const v1::DomainState& state,
         row.add_sequences(t.sequence());
       }
     }
+    for (uint64_t s : r.correction_sequences()) row.add_sequences(s);
     SortUnique(row.mutable_sequences());
     if (q.open_only && row.status() == v1::RECOMMENDATION_STATUS_CLOSED) continue;
     *view.add_rows() = std::move(row);
@@ -224,7 +231,8 @@ v1::YouSaidWeDidView YouSaidWeDidViewOf(const v1::DomainState& state, const View
     if ((!first && window_end < q.as_of) || (first && *first > window_end)) {
       row.set_unanswered_past_window(true);
     }
-    std::sort(row.mutable_sequences()->begin(), row.mutable_sequences()->end());
+    for (uint64_t s : f.correction_sequences()) row.add_sequences(s);
+    SortUnique(row.mutable_sequences());
     if (q.open_only && row.closed()) continue;
     view.set_open(view.open() + (row.closed() ? 0 : 1));
     view.set_closed(view.closed() + (row.closed() ? 1 : 0));
@@ -314,7 +322,8 @@ v1::BodiesView BodiesViewOf(const v1::DomainState& state, const ViewQuery& q,
       }
     }
     if (!meetings.empty()) *row.mutable_last_meeting() = meetings.back()->meeting().date();
-    std::sort(row.mutable_sequences()->begin(), row.mutable_sequences()->end());
+    for (uint64_t s : b.correction_sequences()) row.add_sequences(s);
+    SortUnique(row.mutable_sequences());
     *view.add_rows() = std::move(row);
   }
   return view;
@@ -444,6 +453,8 @@ v1::ComplaintsView ComplaintsViewOf(const v1::DomainState& state, const ViewQuer
     row.set_extension_over_limit(t->extension1_over_limit || t->extension2_over_limit);
     row.set_result(f.result);
     for (uint64_t s : f.sequences) row.add_sequences(s);
+    for (uint64_t s : c.correction_sequences()) row.add_sequences(s);
+    SortUnique(row.mutable_sequences());
     if (q.open_only && closed) continue;
     *view.add_rows() = std::move(row);
   }

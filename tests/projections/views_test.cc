@@ -1060,14 +1060,35 @@ TEST_F(ViewsTest, WithdrawnResponseLeavesTheRecommendationAwaiting) {
   EXPECT_EQ(RecommendationAsOf("R-1", 2026, 4, 10).status(),
             v1::RECOMMENDATION_STATUS_ACTIONS_OPEN);
 
-  Correct("recommendation/R-1", response_id, nullptr);
+  const uint64_t withdrawal = Correct("recommendation/R-1", response_id, nullptr);
   v1::RecommendationRow r = RecommendationAsOf("R-1", 2026, 4, 10);
   EXPECT_EQ(r.status(), v1::RECOMMENDATION_STATUS_AWAITING_RESPONSE);
   EXPECT_EQ(r.decision(), v1::DECISION_UNSPECIFIED);
   EXPECT_THAT(r.actions(), IsEmpty());
   EXPECT_TRUE(r.overdue());
   EXPECT_EQ(r.days_late(), 9);
-  EXPECT_THAT(r.sequences(), ElementsAre(made));
+  // The row names the withdrawal too, so what it shows can be proven.
+  EXPECT_THAT(r.sequences(), ElementsAre(made, withdrawal));
+}
+
+TEST_F(ViewsTest, ActionMovedLaterIsNotMovedInAnEarlierView) {
+  const uint64_t made = Recommend("R-1", D(2026, 3, 2), D(2026, 4, 1));
+  const uint64_t answer =
+      Respond("R-1", v1::DECISION_ACCEPTED, D(2026, 3, 20), {Act("A1", D(2026, 5, 31))});
+  const uint64_t moved =
+      UpdateAction("recommendation/R-1", "A1", D(2026, 6, 10), D(2026, 7, 31));
+  // As of 5 June the move (dated 10 June) has not happened: the action is
+  // 5 days overdue against its original date, and the update is not named.
+  v1::RecommendationRow before = RecommendationAsOf("R-1", 2026, 6, 5);
+  ASSERT_EQ(before.actions_size(), 1);
+  EXPECT_EQ(before.actions(0).status(), v1::ACTION_STATUS_OVERDUE);
+  EXPECT_EQ(before.actions(0).days_overdue(), 5);
+  EXPECT_THAT(before.sequences(), ElementsAre(made, answer));
+  // As of 15 June it was moved to 31 July: open, and the update named.
+  v1::RecommendationRow after = RecommendationAsOf("R-1", 2026, 6, 15);
+  EXPECT_EQ(after.actions(0).status(), v1::ACTION_STATUS_OPEN);
+  EXPECT_EQ(after.actions(0).due().month(), 7);
+  EXPECT_THAT(after.sequences(), ElementsAre(made, answer, moved));
 }
 
 TEST_F(ViewsTest, WithdrawnDepartureKeepsTheChair) {
