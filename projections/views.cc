@@ -305,7 +305,7 @@ v1::BodiesView BodiesViewOf(const v1::DomainState& state, const ViewQuery& q,
     for (size_t i = 0; i < meetings.size(); ++i) {
       const v1::Meeting& m = *meetings[i];
       row.add_sequences(m.sequence());
-      if (!m.meeting().representatives_present().empty()) {
+      if (b.body() == v1::BODY_BOARD && !m.meeting().representatives_present().empty()) {
         row.set_meetings_with_representatives(row.meetings_with_representatives() + 1);
       }
       const CivilDate date = *CivilDate::FromProto(m.meeting().date());
