@@ -63,18 +63,20 @@ const std::string kComplaintsUsage = Usage(
     "  --id C-ID      only this complaint (the CH figures still cover all)\n"
     "  --open         only open complaints");
 const std::string kComplianceUsage = Usage(
-    "usage: ledgerctl compliance [--as-of DATE] [--json]\n"
+    "usage: ledgerctl compliance [--as-of DATE] [--rule RULE] [--json]\n"
     "\n"
     "Every breach found: overdue Board responses, SUAG meeting gaps, a chair\n"
     "who is not a service user, no service-user Board member, feedback\n"
     "unanswered past the window, missed complaint timescales, overdue review\n"
-    "action plans; each with the ledger sequences that prove it.");
+    "action plans; each with the ledger sequences that prove it.\n"
+    "  --rule RULE    only findings of this rule, e.g. board_response_overdue");
 
 const std::string kRecruitmentUsage = Usage(
-    "usage: ledgerctl recruitment [--as-of DATE] [--json]\n"
+    "usage: ledgerctl recruitment [--as-of DATE] [--open] [--json]\n"
     "\n"
     "Recruitment panels: front-line posts with and without service-user\n"
-    "involvement, the stages users took part in, and the decisions.");
+    "involvement, the stages users took part in, and the decisions.\n"
+    "  --open         only panels not yet decided (the counts cover those)");
 const std::string kIndicatorsUsage = Usage(
     "usage: ledgerctl indicators [--as-of DATE] [--year YYYY] [--json]\n"
     "\n"
@@ -131,6 +133,7 @@ bool Request(CommandLine& cl, int argc, char** argv, int first, const std::strin
     request->set_year(static_cast<int32_t>(*year));
   }
   request->set_open_only(cl.Has("open"));
+  request->set_rule(cl.GetOr("rule", ""));
   if (auto body = cl.Get("body")) {
     iv1::Body b = iv1::BODY_UNSPECIFIED;
     if (!iv1::Body_Parse(absl::StrCat("BODY_", *body), &b) || b == iv1::BODY_UNSPECIFIED) {
@@ -277,7 +280,7 @@ int Complaints(const std::string& server, int argc, char** argv, int first) {
 
 int Compliance(const std::string& server, int argc, char** argv, int first) {
   return RunView<iv1::ComplianceView>(
-      server, argc, argv, first, kComplianceUsage, {}, "compliance", &QueryClient::Compliance,
+      server, argc, argv, first, kComplianceUsage, {"rule"}, "compliance", &QueryClient::Compliance,
       [](const iv1::ComplianceView& v) {
         std::printf("%d findings\n", v.findings_size());
         for (const auto& f : v.findings()) {

@@ -58,6 +58,9 @@ v1::RecruitmentView RecruitmentViewOf(const v1::DomainState& state, const ViewQu
     const v1::RecruitmentState& r = state.recruitment().at(id);
     if (!r.has_panel()) continue;
     if (!Known(CivilDate::FromProto(r.panel().role_agreed_on()), q.as_of)) continue;
+    const bool decided =
+        r.has_decided() && Known(CivilDate::FromProto(r.decided().decided_on()), q.as_of);
+    if (q.open_only && decided) continue;
     v1::RecruitmentRow* row = view.add_rows();
     row->set_vacancy_id(id);
     row->set_role_title(r.panel().role_title());

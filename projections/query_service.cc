@@ -101,6 +101,7 @@ class QueryServiceImpl final : public v1::QueryService::Service {
     q.id = request.id();
     q.open_only = request.open_only();
     q.body = request.body();
+    q.rule = request.rule();
     return ToGrpc(runner_->WithStateAt(writer_->CommittedSize(),
                                        [&](const v1::DomainState& s) { view(s, q); }));
   }

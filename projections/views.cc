@@ -670,6 +670,12 @@ v1::ComplianceView ComplianceViewOf(const v1::DomainState& state, const ViewQuer
                  due.AddDays(1), seqs);
     }
   }
+  if (!q.rule.empty()) {
+    auto* findings = view.mutable_findings();
+    findings->erase(std::remove_if(findings->begin(), findings->end(),
+                                   [&](const v1::Finding& f) { return f.rule() != q.rule; }),
+                    findings->end());
+  }
   std::stable_sort(view.mutable_findings()->begin(), view.mutable_findings()->end(),
                    [](const v1::Finding& a, const v1::Finding& b) {
                      if (a.rule() != b.rule()) return a.rule() < b.rule();

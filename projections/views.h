@@ -19,6 +19,7 @@ struct ViewQuery {
   std::string id;          // one item only, when set
   bool open_only = false;  // open items only
   v1::Body body = v1::BODY_UNSPECIFIED;  // bodies view: one body only
+  std::string rule;        // compliance view: one rule only
 };
 
 v1::RecommendationsView RecommendationsViewOf(const v1::DomainState& state,

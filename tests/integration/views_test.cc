@@ -118,6 +118,12 @@ TEST_F(ViewsEndToEndTest, ViewsAnswerAndSurviveARestartAndARebuild) {
   EXPECT_THAT(cli, ExitedWith(0));
   EXPECT_THAT(cli.out, HasSubstr("board_response_overdue"));
   EXPECT_THAT(cli.out, HasSubstr("suag_meeting_gap"));
+  ASSERT_OK_AND_ASSIGN(ProcessOutput one_rule,
+                       RunLedgerctl({"--server", ledgerd_->address(), "compliance", "--as-of",
+                                     "2026-07-01", "--rule", "suag_meeting_gap"}));
+  EXPECT_THAT(one_rule, ExitedWith(0));
+  EXPECT_THAT(one_rule.out, HasSubstr("1 findings"));
+  EXPECT_THAT(one_rule.out, ::testing::Not(HasSubstr("board_response_overdue")));
 
   // Stop: the folded state is saved with its position.
   ASSERT_OK(ledgerd_->Stop());
