@@ -291,12 +291,37 @@ void FoldStreamEntry(const StreamName& sn, const Entry& entry, v1::DomainState& 
 
 }  // namespace
 
+namespace {
+
+// Folds `entry`, already checked to be in order.
+absl::Status FoldInOrder(const Entry& entry, v1::DomainState& state,
+                         const StreamReader& read_stream);
+
+}  // namespace
+
 absl::Status FoldEntry(const Entry& entry, v1::DomainState& state,
                        const StreamReader& read_stream) {
   if (entry.sequence() != state.position()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "projection expects entry ", state.position(), ", got ", entry.sequence()));
   }
+  return FoldInOrder(entry, state, read_stream);
+}
+
+absl::Status FoldEntrySparse(const Entry& entry, v1::DomainState& state,
+                             const StreamReader& read_stream) {
+  if (entry.sequence() < state.position()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sparse fold expects an entry at or after ", state.position(), ", got ",
+        entry.sequence()));
+  }
+  return FoldInOrder(entry, state, read_stream);
+}
+
+namespace {
+
+absl::Status FoldInOrder(const Entry& entry, v1::DomainState& state,
+                         const StreamReader& read_stream) {
   state.set_position(entry.sequence() + 1);
   state.set_version(kFoldVersion);
   std::optional<StreamName> sn = ParseStreamName(entry.stream());
@@ -332,5 +357,7 @@ absl::Status FoldEntry(const Entry& entry, v1::DomainState& state,
   }
   return absl::OkStatus();
 }
+
+}  // namespace
 
 }  // namespace involvement

@@ -35,6 +35,15 @@ using StreamReader = std::function<absl::Status(
                                      v1::DomainState& state,
                                      const StreamReader& read_stream);
 
+// Like FoldEntry, for a subset of the log (an evidence bundle's entries):
+// `entry` must come after every entry folded so far (sequence at least
+// state.position()), but need not be the next one; the position becomes
+// its sequence plus one. FAILED_PRECONDITION for an entry out of order.
+// FoldEntry's contiguity check is unchanged.
+[[nodiscard]] absl::Status FoldEntrySparse(const ledger::v1::Entry& entry,
+                                           v1::DomainState& state,
+                                           const StreamReader& read_stream);
+
 }  // namespace involvement
 
 #endif  // PROJECTIONS_DOMAIN_FOLD_H_
