@@ -9,18 +9,22 @@
 
 namespace ledger {
 
-std::string SerializeEntry(const ledger::v1::Entry& entry) {
-  // Entry has no map fields, so deterministic and default serialization
-  // agree; asking for it keeps that true if one is ever added.
+std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
   std::string out;
-  out.reserve(entry.ByteSizeLong());
+  out.reserve(message.ByteSizeLong());
   {
     google::protobuf::io::StringOutputStream sos(&out);
     google::protobuf::io::CodedOutputStream cos(&sos);
     cos.SetSerializationDeterministic(true);
-    entry.SerializeWithCachedSizes(&cos);
+    message.SerializeWithCachedSizes(&cos);
   }
   return out;
+}
+
+std::string SerializeEntry(const ledger::v1::Entry& entry) {
+  // Entry has no map fields, so deterministic and default serialization
+  // agree; asking for it keeps that true if one is ever added.
+  return SerializeDeterministic(entry);
 }
 
 absl::StatusOr<ledger::v1::Entry> ParseStoredEntry(std::string_view bytes) {

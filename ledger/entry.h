@@ -12,6 +12,10 @@
 
 namespace ledger {
 
+// The deterministic serialization of `message` (map fields in key order),
+// so equal messages give equal bytes.
+std::string SerializeDeterministic(const google::protobuf::MessageLite& message);
+
 // The bytes stored and hashed for `entry`: its deterministic serialization.
 std::string SerializeEntry(const ledger::v1::Entry& entry);
 

@@ -1,5 +1,7 @@
 #include "projections/indicator_views.h"
 
+#include "projections/view_support.h"
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -10,12 +12,11 @@ namespace involvement {
 
 namespace {
 
-std::optional<CivilDate> Opt(bool has, const v1::Date& d) {
-  return has ? CivilDate::FromProto(d) : std::nullopt;
-}
+using view_support::Opt;
+using view_support::SortedKeys;
 
 bool Known(const std::optional<CivilDate>& d, CivilDate as_of) {
-  return d.has_value() && *d <= as_of;
+  return view_support::OnOrBefore(d, as_of);
 }
 
 bool InYear(const std::optional<CivilDate>& d, int year, CivilDate as_of) {
@@ -31,17 +32,6 @@ bool MemberDuring(const v1::Membership& m, int year, CivilDate as_of) {
   if (auto l = Opt(m.has_left_on(), m.left_on())) end = std::min(end, *l);
   end = std::min(end, as_of);
   return *start <= end && end.year() >= year && start->year() <= year;
-}
-
-// The keys of a protobuf map in order: its own iteration order is
-// unspecified, and views must not depend on it.
-template <typename Map>
-std::vector<typename Map::key_type> SortedKeys(const Map& map) {
-  std::vector<typename Map::key_type> keys;
-  keys.reserve(map.size());
-  for (const auto& kv : map) keys.push_back(kv.first);
-  std::sort(keys.begin(), keys.end());
-  return keys;
 }
 
 bool IsServiceUser(v1::MemberCategory c) {

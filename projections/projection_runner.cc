@@ -1,8 +1,5 @@
 #include "projections/projection_runner.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include "absl/strings/str_cat.h"
 #include "ledger/entry.h"
 #include "ledger/keys.h"
@@ -10,20 +7,6 @@
 #include "projections/domain_fold.h"
 
 namespace involvement {
-
-namespace {
-
-std::string SerializeState(const v1::DomainState& state) {
-  std::string out;
-  google::protobuf::io::StringOutputStream sos(&out);
-  google::protobuf::io::CodedOutputStream cos(&sos);
-  cos.SetSerializationDeterministic(true);
-  state.SerializeToCodedStream(&cos);
-  cos.Trim();
-  return out;
-}
-
-}  // namespace
 
 absl::Status FoldStore(const ledger::LedgerStore& store, uint64_t log_size,
                        v1::DomainState& state) {
@@ -89,7 +72,7 @@ absl::Status ProjectionRunner::WithStateAt(
 
 absl::Status ProjectionRunner::SaveLocked() {
   rocksdb::WriteBatch batch;
-  batch.Put(store_->projections(), kStateKey, SerializeState(state_));
+  batch.Put(store_->projections(), kStateKey, ledger::SerializeDeterministic(state_));
   RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/false));
   saved_position_ = state_.position();
   return absl::OkStatus();

@@ -7,40 +7,21 @@
 #include "absl/strings/str_cat.h"
 #include "projections/complaint_timescales.h"
 #include "projections/event_codec.h"
+#include "projections/view_support.h"
 
 namespace involvement {
 
 namespace {
 
 namespace pb = google::protobuf;
+using view_support::OnOrBefore;
+using view_support::Opt;
+using view_support::SortedKeys;
 
-// The keys of a protobuf map in order: the map's own iteration order is
-// unspecified, and a view's rows must not depend on it.
-template <typename Map>
-std::vector<typename Map::key_type> SortedKeys(const Map& map) {
-  std::vector<typename Map::key_type> keys;
-  keys.reserve(map.size());
-  for (const auto& kv : map) keys.push_back(kv.first);
-  std::sort(keys.begin(), keys.end());
-  return keys;
-}
-
-
-std::optional<CivilDate> Opt(bool has, const v1::Date& d) {
-  return has ? CivilDate::FromProto(d) : std::nullopt;
-}
 
 void Info(const v1::DomainState& state, const ViewQuery& q, v1::ViewInfo* info) {
   *info->mutable_as_of() = q.as_of.ToProto();
   info->set_log_size(state.position());
-}
-
-// Events recorded on or before `as_of` only: a view as of an earlier date
-// does not see what was recorded later about later dates. (Dates are the
-// events' own; sequences are order only.)
-template <typename T>
-bool OnOrBefore(const T& has_date, CivilDate as_of) {
-  return has_date.has_value() && *has_date <= as_of;
 }
 
 // Fills an action row as of `as_of`: its due date moved by the updates

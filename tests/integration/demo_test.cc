@@ -3,8 +3,6 @@
 // as of the plan's date lists exactly the breaches the generator planted
 // (rule and subject), each with the sequences that prove it. A second load
 // adds nothing, and the database verifies.
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "ledger/entry.h"
 #include "ledger/store.h"
 #include "projections/projection_runner.h"
 #include "gtest/gtest.h"
@@ -128,13 +127,7 @@ TEST_F(DemoTest, ComplianceListsThePlantedBreaches) {
     ASSERT_OK(involvement::FoldStore(*store, end, pieces));
   }
   auto bytes = [](const involvement::v1::DomainState& s) {
-    std::string out;
-    google::protobuf::io::StringOutputStream sos(&out);
-    google::protobuf::io::CodedOutputStream cos(&sos);
-    cos.SetSerializationDeterministic(true);
-    s.SerializeToCodedStream(&cos);
-    cos.Trim();
-    return out;
+    return SerializeDeterministic(s);
   };
   EXPECT_EQ(rebuilt.position(), head.size);
   EXPECT_EQ(bytes(pieces), bytes(rebuilt));

@@ -26,6 +26,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/entry.h"
 #include "involvement/v1/events.pb.h"
 #include "ledger/group_commit_writer.h"
 #include "ledger/store.h"
@@ -74,13 +75,7 @@ v1::Action Act(const std::string& id, std::optional<v1::Date> due) {
 }
 
 std::string Deterministic(const v1::DomainState& state) {
-  std::string out;
-  google::protobuf::io::StringOutputStream sos(&out);
-  google::protobuf::io::CodedOutputStream cos(&sos);
-  cos.SetSerializationDeterministic(true);
-  state.SerializeToCodedStream(&cos);
-  cos.Trim();
-  return out;
+  return ledger::SerializeDeterministic(state);
 }
 
 template <typename Row>
