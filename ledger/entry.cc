@@ -9,6 +9,10 @@
 
 namespace ledger {
 
+absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
 std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
   std::string out;
   out.reserve(message.ByteSizeLong());

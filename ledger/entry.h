@@ -7,10 +7,14 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "ledger/hash.h"
 #include "ledger/v1/ledger.pb.h"
 
 namespace ledger {
+
+// A protobuf Timestamp as an absl::Time.
+absl::Time TimeOf(const google::protobuf::Timestamp& ts);
 
 // The deterministic serialization of `message` (map fields in key order),
 // so equal messages give equal bytes.

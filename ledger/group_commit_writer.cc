@@ -72,10 +72,6 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
                 1000);
 }
 
-absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 absl::Status CheckExpectedVersion(const AppendRequest& req, uint64_t current) {
   const auto& ev = req.expected_version();
   switch (ev.expectation_case()) {
@@ -115,7 +111,7 @@ absl::StatusOr<std::unique_ptr<GroupCommitWriter>> GroupCommitWriter::Start(
   if (w->head_.size > 0) {
     ASSIGN_OR_RETURN(std::string bytes, store->GetEntryBytes(w->head_.size - 1));
     ASSIGN_OR_RETURN(Entry last, ParseStoredEntry(bytes));
-    w->last_recorded_ = FromTimestamp(last.recorded_at());
+    w->last_recorded_ = TimeOf(last.recorded_at());
   }
   absl::StatusOr<CompactRange> tree = CompactRange::Load(
       w->head_.size,

@@ -55,10 +55,6 @@ VerifyReport Bad(uint64_t entries, std::optional<uint64_t> seq,
   return r;
 }
 
-absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 // Decides which side of a broken link between k-1 and k was altered: if
 // entry k still hashes to what follows it (k+1's prev_hash, or the head),
 // then k is original and k-1 changed; otherwise k changed.
@@ -337,7 +333,7 @@ absl::StatusOr<VerifyReport> LedgerVerifier::Run(
                                         version));
     }
     version = e.stream_version();
-    absl::Time recorded = FromTimestamp(e.recorded_at());
+    absl::Time recorded = TimeOf(e.recorded_at());
     if (recorded < last_recorded) {
       return Bad(seq, seq,
                  "recorded_at is earlier than the previous entry's");
