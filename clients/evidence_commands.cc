@@ -172,125 +172,28 @@ int Evidence(const std::string& server, int argc, char** argv, int first) {
                       kEvidenceUsage);
   }
   const std::string subject = subjects[0];
-  std::optional<involvement::StreamName> sn = involvement::ParseStreamName(subject);
-  if (!sn.has_value()) {
+  if (!involvement::ParseStreamName(subject).has_value()) {
     return UsageError(absl::StrCat("'", subject, "' is not a domain stream (KIND/ID)"),
                       kEvidenceUsage);
   }
 
   const std::string address = cl.GetOr("server", server);
   LedgerClient client(address);
-  absl::StatusOr<v1::GetCheckpointResponse> cpr = client.GetCheckpoint();
-  if (!cpr.ok()) return ServerError("evidence: checkpoint", cpr.status(), address);
-  absl::StatusOr<VerifierKey> key = ParseVerifierKey(cpr->verifier_key());
-  if (!key.ok()) return Invalid(absl::StrCat("server's verifier key: ", key.status().message()));
-  absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(cpr->checkpoint(), *key);
-  if (!cp.ok()) return Invalid(absl::StrCat("server's checkpoint: ", cp.status().message()));
-  const uint64_t size = cp->size;
-
-  // The entries of `stream` in the checkpoint's tree, in version order.
-  auto read_stream = [&](const std::string& stream, std::vector<v1::Entry>* out) {
-    v1::ReadRequest req;
-    req.set_stream(stream);
-    return client.Read(req, [&](const v1::Entry& e) {
-      if (e.sequence() < size) out->push_back(e);
-      return true;
-    });
-  };
-
-  std::vector<BundleStream> streams;
-  streams.push_back({subject, "subject", {}});
-  if (absl::Status s = read_stream(subject, &streams[0].entries); !s.ok()) {
-    return ServerError("evidence: read", s, address);
-  }
-  if (streams[0].entries.empty()) {
-    std::cerr << "ledgerctl: evidence: stream " << subject
-              << " has no entries in the checkpoint of " << size << " entries\n";
-    return 1;
-  }
-  if (sn->kind == involvement::StreamKind::kRecommendation) {
-    std::map<std::string, std::vector<v1::Entry>> by_stream = {{subject, streams[0].entries}};
-    absl::StatusOr<iv1::DomainState> state = FoldSparse(by_stream);
-    if (!state.ok()) return Invalid(std::string(state.status().message()));
-    std::set<std::string> cited;
-    auto r = state->recommendations().find(sn->id);
-    if (r != state->recommendations().end()) {
-      cited.insert(r->second.made().feedback_ids().begin(), r->second.made().feedback_ids().end());
-    }
-    for (const std::string& fid : cited) {
-      BundleStream bs{absl::StrCat("feedback/", fid), "cited feedback", {}};
-      if (absl::Status s = read_stream(bs.stream, &bs.entries); !s.ok()) {
-        return ServerError("evidence: read", s, address);
-      }
-      streams.push_back(std::move(bs));
-    }
-  } else if (sn->kind == involvement::StreamKind::kFeedback) {
-    // The recommendations citing it, as the server's view knows them.
-    QueryClient query(address);
-    iv1::ViewRequest vr;
-    vr.set_id(sn->id);
-    *vr.mutable_as_of() = involvement::CivilDate::FromYmd(9999, 12, 31)->ToProto();
-    absl::StatusOr<iv1::YouSaidWeDidView> view = query.YouSaidWeDid(vr);
-    if (!view.ok()) return ServerError("evidence: you-said-we-did", view.status(), address);
-    std::set<std::string> citing;
-    for (const auto& row : view->rows()) {
-      citing.insert(row.recommendation_ids().begin(), row.recommendation_ids().end());
-    }
-    for (const std::string& rid : citing) {
-      BundleStream bs{absl::StrCat("recommendation/", rid), "citing recommendation", {}};
-      if (absl::Status s = read_stream(bs.stream, &bs.entries); !s.ok()) {
-        return ServerError("evidence: read", s, address);
-      }
-      if (!bs.entries.empty()) streams.push_back(std::move(bs));
-    }
-  }
-
-  std::string out = absl::StrCat(
-      "{\n  \"format\": ", JsonString(kFormat), ",\n  \"subject\": {\"kind\": ",
-      JsonString(sn->kind_text), ", \"id\": ", JsonString(sn->id), ", \"stream\": ",
-      JsonString(subject), "},\n  \"checkpoint\": ", JsonString(cpr->checkpoint()),
-      ",\n  \"origin\": ", JsonString(cp->origin), ",\n  \"tree_size\": \"", size,
-      "\",\n  \"key_id\": \"", absl::StrFormat("%08x", key->key_id),
-      "\",\n  \"scope\": ",
-      JsonString("every entry of each stream below with a sequence below tree_size; "
-                 "entries appended after the checkpoint are left out"),
-      ",\n  \"streams\": [");
-  for (size_t i = 0; i < streams.size(); ++i) {
-    const BundleStream& bs = streams[i];
-    absl::StrAppend(&out, i == 0 ? "\n" : ",\n", "    {\"stream\": ", JsonString(bs.stream),
-                    ", \"role\": ", JsonString(bs.role), ", \"entries\": [");
-    for (size_t j = 0; j < bs.entries.size(); ++j) {
-      const v1::Entry& e = bs.entries[j];
-      const std::string bytes = SerializeEntry(e);
-      absl::StatusOr<v1::GetInclusionProofResponse> proof =
-          client.GetInclusionProof(e.sequence(), size);
-      if (!proof.ok()) return ServerError("evidence: inclusion proof", proof.status(), address);
-      if (proof->leaf_hash() != AsBytes(LeafHash(bytes))) {
-        return Invalid(absl::StrCat("entry ", e.sequence(),
-                                    ": the server's leaf hash is not that of the entry read"));
-      }
-      absl::StrAppend(&out, j == 0 ? "\n" : ",\n", "      {\"sequence\": \"", e.sequence(),
-                      "\", \"stream_version\": \"", e.stream_version(), "\", \"entry\": \"",
-                      absl::Base64Escape(bytes), "\", \"proof\": [");
-      for (int k = 0; k < proof->hashes_size(); ++k) {
-        absl::StrAppend(&out, k == 0 ? "" : ", ", "\"", HexEncode(proof->hashes(k)), "\"");
-      }
-      out += "]}";
-    }
-    out += bs.entries.empty() ? "]}" : "\n    ]}";
-  }
-  out += "\n  ]\n}\n";
+  absl::StatusOr<FetchedCheckpoint> cp = FetchCheckpoint(client);
+  if (!cp.ok()) return EvidenceError("evidence", cp.status(), address);
+  absl::StatusOr<std::string> out = BuildEvidenceBundle(client, address, *cp, subject);
+  if (!out.ok()) return EvidenceError("evidence", out.status(), address);
 
   if (auto path = cl.Get("out")) {
     std::ofstream f(*path, std::ios::binary | std::ios::trunc);
-    f << out;
+    f << *out;
     f.close();
     if (!f) {
       std::cerr << "ledgerctl: cannot write " << *path << "\n";
       return 2;
     }
   } else {
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fwrite(out->data(), 1, out->size(), stdout);
     std::fflush(stdout);
   }
   return 0;
@@ -568,6 +471,146 @@ int VerifyBundle(const std::string&, int argc, char** argv, int first) {
 }
 
 }  // namespace
+
+int EvidenceError(const std::string& what, const absl::Status& s, const std::string& server) {
+  if (s.code() == absl::StatusCode::kDataLoss) return Invalid(std::string(s.message()));
+  if (s.code() == absl::StatusCode::kNotFound) {
+    std::cerr << "ledgerctl: " << what << ": " << s.message() << "\n";
+    return 1;
+  }
+  return ServerError(what, s, server);
+}
+
+absl::StatusOr<FetchedCheckpoint> FetchCheckpoint(LedgerClient& client) {
+  absl::StatusOr<v1::GetCheckpointResponse> cpr = client.GetCheckpoint();
+  if (!cpr.ok()) {
+    return absl::Status(cpr.status().code(), absl::StrCat("checkpoint: ", cpr.status().message()));
+  }
+  FetchedCheckpoint out;
+  out.note = cpr->checkpoint();
+  out.verifier_key = cpr->verifier_key();
+  absl::StatusOr<VerifierKey> key = ParseVerifierKey(cpr->verifier_key());
+  if (!key.ok()) {
+    return absl::DataLossError(absl::StrCat("server's verifier key: ", key.status().message()));
+  }
+  out.key = *key;
+  absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(cpr->checkpoint(), *key);
+  if (!cp.ok()) {
+    return absl::DataLossError(absl::StrCat("server's checkpoint: ", cp.status().message()));
+  }
+  out.checkpoint = *cp;
+  return out;
+}
+
+absl::StatusOr<std::string> BuildEvidenceBundle(LedgerClient& client, const std::string& address,
+                                                const FetchedCheckpoint& fetched,
+                                                const std::string& subject) {
+  std::optional<involvement::StreamName> sn = involvement::ParseStreamName(subject);
+  if (!sn.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", subject, "' is not a domain stream (KIND/ID)"));
+  }
+  const Checkpoint* cp = &fetched.checkpoint;
+  const VerifierKey* key = &fetched.key;
+  const uint64_t size = cp->size;
+  auto server_error = [](const std::string& what, const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+  };
+
+  // The entries of `stream` in the checkpoint's tree, in version order.
+  auto read_stream = [&](const std::string& stream, std::vector<v1::Entry>* out) {
+    v1::ReadRequest req;
+    req.set_stream(stream);
+    return client.Read(req, [&](const v1::Entry& e) {
+      if (e.sequence() < size) out->push_back(e);
+      return true;
+    });
+  };
+
+  std::vector<BundleStream> streams;
+  streams.push_back({subject, "subject", {}});
+  if (absl::Status s = read_stream(subject, &streams[0].entries); !s.ok()) {
+    return server_error("read", s);
+  }
+  if (streams[0].entries.empty()) {
+    return absl::NotFoundError(absl::StrCat("stream ", subject,
+                                            " has no entries in the checkpoint of ", size,
+                                            " entries"));
+  }
+  if (sn->kind == involvement::StreamKind::kRecommendation) {
+    std::map<std::string, std::vector<v1::Entry>> by_stream = {{subject, streams[0].entries}};
+    absl::StatusOr<iv1::DomainState> state = FoldSparse(by_stream);
+    if (!state.ok()) return absl::DataLossError(std::string(state.status().message()));
+    std::set<std::string> cited;
+    auto r = state->recommendations().find(sn->id);
+    if (r != state->recommendations().end()) {
+      cited.insert(r->second.made().feedback_ids().begin(), r->second.made().feedback_ids().end());
+    }
+    for (const std::string& fid : cited) {
+      BundleStream bs{absl::StrCat("feedback/", fid), "cited feedback", {}};
+      if (absl::Status s = read_stream(bs.stream, &bs.entries); !s.ok()) {
+        return server_error("read", s);
+      }
+      streams.push_back(std::move(bs));
+    }
+  } else if (sn->kind == involvement::StreamKind::kFeedback) {
+    // The recommendations citing it, as the server's view knows them.
+    QueryClient query(address);
+    iv1::ViewRequest vr;
+    vr.set_id(sn->id);
+    *vr.mutable_as_of() = involvement::CivilDate::FromYmd(9999, 12, 31)->ToProto();
+    absl::StatusOr<iv1::YouSaidWeDidView> view = query.YouSaidWeDid(vr);
+    if (!view.ok()) return server_error("you-said-we-did", view.status());
+    std::set<std::string> citing;
+    for (const auto& row : view->rows()) {
+      citing.insert(row.recommendation_ids().begin(), row.recommendation_ids().end());
+    }
+    for (const std::string& rid : citing) {
+      BundleStream bs{absl::StrCat("recommendation/", rid), "citing recommendation", {}};
+      if (absl::Status s = read_stream(bs.stream, &bs.entries); !s.ok()) {
+        return server_error("read", s);
+      }
+      if (!bs.entries.empty()) streams.push_back(std::move(bs));
+    }
+  }
+
+  std::string out = absl::StrCat(
+      "{\n  \"format\": ", JsonString(kFormat), ",\n  \"subject\": {\"kind\": ",
+      JsonString(sn->kind_text), ", \"id\": ", JsonString(sn->id), ", \"stream\": ",
+      JsonString(subject), "},\n  \"checkpoint\": ", JsonString(fetched.note),
+      ",\n  \"origin\": ", JsonString(cp->origin), ",\n  \"tree_size\": \"", size,
+      "\",\n  \"key_id\": \"", absl::StrFormat("%08x", key->key_id),
+      "\",\n  \"scope\": ",
+      JsonString("every entry of each stream below with a sequence below tree_size; "
+                 "entries appended after the checkpoint are left out"),
+      ",\n  \"streams\": [");
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const BundleStream& bs = streams[i];
+    absl::StrAppend(&out, i == 0 ? "\n" : ",\n", "    {\"stream\": ", JsonString(bs.stream),
+                    ", \"role\": ", JsonString(bs.role), ", \"entries\": [");
+    for (size_t j = 0; j < bs.entries.size(); ++j) {
+      const v1::Entry& e = bs.entries[j];
+      const std::string bytes = SerializeEntry(e);
+      absl::StatusOr<v1::GetInclusionProofResponse> proof =
+          client.GetInclusionProof(e.sequence(), size);
+      if (!proof.ok()) return server_error("inclusion proof", proof.status());
+      if (proof->leaf_hash() != AsBytes(LeafHash(bytes))) {
+        return absl::DataLossError(absl::StrCat(
+            "entry ", e.sequence(), ": the server's leaf hash is not that of the entry read"));
+      }
+      absl::StrAppend(&out, j == 0 ? "\n" : ",\n", "      {\"sequence\": \"", e.sequence(),
+                      "\", \"stream_version\": \"", e.stream_version(), "\", \"entry\": \"",
+                      absl::Base64Escape(bytes), "\", \"proof\": [");
+      for (int k = 0; k < proof->hashes_size(); ++k) {
+        absl::StrAppend(&out, k == 0 ? "" : ", ", "\"", HexEncode(proof->hashes(k)), "\"");
+      }
+      out += "]}";
+    }
+    out += bs.entries.empty() ? "]}" : "\n    ]}";
+  }
+  out += "\n  ]\n}\n";
+  return out;
+}
 
 const std::vector<CliCommand>& EvidenceCommands() {
   static const std::vector<CliCommand> kCommands = {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "clients/cli_common.h"
 #include "clients/command_line.h"
+#include "clients/audit_pack_command.h"
 #include "clients/evidence_commands.h"
 #include "clients/proof_commands.h"
 #include "clients/view_commands.h"
@@ -333,6 +334,7 @@ const std::vector<ledger::CliCommand>& Commands() {
     for (const ledger::CliCommand& c : ledger::ViewCommands()) all.push_back(c);
     for (const ledger::CliCommand& c : ledger::ProofCommands()) all.push_back(c);
     for (const ledger::CliCommand& c : ledger::EvidenceCommands()) all.push_back(c);
+    for (const ledger::CliCommand& c : ledger::AuditPackCommands()) all.push_back(c);
     return all;
   }();
   return kCommands;
