@@ -31,6 +31,17 @@ struct LedgerClient::Impl {
     ctx->set_deadline(std::chrono::system_clock::now() +
                       absl::ToChronoMilliseconds(options.timeout));
   }
+
+  // One unary call with the client's deadline.
+  template <typename Response, typename Stub, typename Request, typename Method>
+  absl::StatusOr<Response> Unary(Stub& target, Method method, const Request& request) const {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    Response response;
+    grpc::Status s = (target.*method)(&ctx, request, &response);
+    if (!s.ok()) return FromGrpc(s);
+    return response;
+  }
 };
 
 LedgerClient::LedgerClient(const std::string& address, ClientOptions options)
@@ -52,12 +63,8 @@ LedgerClient::~LedgerClient() = default;
 
 absl::StatusOr<ledger::v1::AppendResponse> LedgerClient::Append(
     const ledger::v1::AppendRequest& request) {
-  grpc::ClientContext ctx;
-  impl_->SetDeadline(&ctx);
-  ledger::v1::AppendResponse response;
-  grpc::Status s = impl_->stub->Append(&ctx, request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return impl_->Unary<ledger::v1::AppendResponse>(
+      *impl_->stub, &ledger::v1::LedgerService::Stub::Append, request);
 }
 
 absl::Status LedgerClient::Read(
@@ -100,49 +107,36 @@ absl::Status LedgerClient::Subscribe(
 }
 
 absl::StatusOr<ledger::v1::GetCheckpointResponse> LedgerClient::GetCheckpoint() {
-  grpc::ClientContext ctx;
-  impl_->SetDeadline(&ctx);
-  ledger::v1::GetCheckpointResponse response;
-  grpc::Status s =
-      impl_->stub->GetCheckpoint(&ctx, ledger::v1::GetCheckpointRequest(), &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return impl_->Unary<ledger::v1::GetCheckpointResponse>(
+      *impl_->stub, &ledger::v1::LedgerService::Stub::GetCheckpoint,
+      ledger::v1::GetCheckpointRequest());
 }
 
 absl::StatusOr<ledger::v1::GetInclusionProofResponse>
 LedgerClient::GetInclusionProof(uint64_t leaf_index, uint64_t tree_size) {
-  grpc::ClientContext ctx;
-  impl_->SetDeadline(&ctx);
   ledger::v1::GetInclusionProofRequest request;
   request.set_leaf_index(leaf_index);
   request.set_tree_size(tree_size);
-  ledger::v1::GetInclusionProofResponse response;
-  grpc::Status s = impl_->stub->GetInclusionProof(&ctx, request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return impl_->Unary<ledger::v1::GetInclusionProofResponse>(
+      *impl_->stub, &ledger::v1::LedgerService::Stub::GetInclusionProof, request);
 }
 
 absl::StatusOr<ledger::v1::GetConsistencyProofResponse>
 LedgerClient::GetConsistencyProof(uint64_t first_size, uint64_t second_size) {
-  grpc::ClientContext ctx;
-  impl_->SetDeadline(&ctx);
   ledger::v1::GetConsistencyProofRequest request;
   request.set_first_size(first_size);
   request.set_second_size(second_size);
-  ledger::v1::GetConsistencyProofResponse response;
-  grpc::Status s = impl_->stub->GetConsistencyProof(&ctx, request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return impl_->Unary<ledger::v1::GetConsistencyProofResponse>(
+      *impl_->stub, &ledger::v1::LedgerService::Stub::GetConsistencyProof, request);
 }
 
 absl::Status LedgerClient::HealthCheck() {
-  grpc::ClientContext ctx;
-  impl_->SetDeadline(&ctx);
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::Status s = impl_->health->Check(&ctx, request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+  absl::StatusOr<grpc::health::v1::HealthCheckResponse> response =
+      impl_->Unary<grpc::health::v1::HealthCheckResponse>(
+          *impl_->health, &grpc::health::v1::Health::Stub::Check,
+          grpc::health::v1::HealthCheckRequest());
+  if (!response.ok()) return response.status();
+  if (response->status() != grpc::health::v1::HealthCheckResponse::SERVING) {
     return absl::UnavailableError("server is not serving");
   }
   return absl::OkStatus();

@@ -24,6 +24,7 @@
 #include "tests/integration/ledgerd_process.h"
 #include "tests/integration/programs.h"
 #include "tests/ledger/test_util.h"
+#include "tests/projections/test_dates.h"
 
 namespace ledger {
 namespace {
@@ -38,13 +39,7 @@ using ::testing::HasSubstr;
 
 constexpr char kAsOf[] = "2026-06-30";
 
-iv1::Date D(int y, int m, int d) {
-  iv1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using ::involvement::testing::D;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -17,6 +17,7 @@
 #include "tests/integration/ledgerd_process.h"
 #include "tests/integration/programs.h"
 #include "tests/ledger/test_util.h"
+#include "tests/projections/test_dates.h"
 
 namespace ledger {
 namespace {
@@ -28,13 +29,7 @@ using ::ledger::testing::ProcessOutput;
 using ::ledger::testing::RunLedgerctl;
 using ::testing::HasSubstr;
 
-iv1::Date D(int y, int m, int d) {
-  iv1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using ::involvement::testing::D;
 
 class ViewsEndToEndTest : public ::ledger::testing::TempDirTest {
  protected:

@@ -10,19 +10,14 @@
 #include "gtest/gtest.h"
 #include "projections/domain_fold.h"
 #include "tests/ledger/test_util.h"
+#include "tests/projections/test_dates.h"
 
 namespace involvement {
 namespace {
 
 using ::testing::ElementsAre;
 
-v1::Date D(int y, int m, int d) {
-  v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using ::involvement::testing::D;
 
 class IndicatorViewsTest : public ::testing::Test {
  protected:

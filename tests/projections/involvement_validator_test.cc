@@ -14,6 +14,7 @@
 #include "ledger/group_commit_writer.h"
 #include "ledger/store.h"
 #include "tests/ledger/test_util.h"
+#include "tests/projections/test_dates.h"
 
 namespace involvement {
 namespace {
@@ -23,13 +24,7 @@ using ::ledger::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-v1::Date D(int y, int m, int d) {
-  v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using ::involvement::testing::D;
 
 class InvolvementValidatorTest : public ::ledger::testing::TempDirTest {
  protected:

@@ -35,6 +35,7 @@
 #include "projections/involvement_validator.h"
 #include "projections/projection_runner.h"
 #include "tests/ledger/test_util.h"
+#include "tests/projections/test_dates.h"
 
 namespace involvement {
 namespace {
@@ -51,13 +52,7 @@ constexpr v1::MemberCategory kExServiceUser = v1::MEMBER_CATEGORY_EX_SERVICE_USE
 constexpr v1::MemberCategory kBoardMember = v1::MEMBER_CATEGORY_BOARD_MEMBER;
 constexpr v1::MemberCategory kStaff = v1::MEMBER_CATEGORY_STAFF;
 
-v1::Date D(int y, int m, int d) {
-  v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using ::involvement::testing::D;
 
 // YYYY-MM-DD, or "unset"; formatted here so expectations read as dates.
 std::string S(const v1::Date& d) {
