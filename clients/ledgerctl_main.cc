@@ -20,6 +20,7 @@
 #include "clients/audit_pack_command.h"
 #include "clients/evidence_commands.h"
 #include "clients/proof_commands.h"
+#include "clients/report_command.h"
 #include "clients/view_commands.h"
 #include "clients/event_json.h"
 #include "clients/ledger_client.h"
@@ -335,6 +336,7 @@ const std::vector<ledger::CliCommand>& Commands() {
     for (const ledger::CliCommand& c : ledger::ProofCommands()) all.push_back(c);
     for (const ledger::CliCommand& c : ledger::EvidenceCommands()) all.push_back(c);
     for (const ledger::CliCommand& c : ledger::AuditPackCommands()) all.push_back(c);
+    for (const ledger::CliCommand& c : ledger::ReportCommands()) all.push_back(c);
     return all;
   }();
   return kCommands;

@@ -286,6 +286,12 @@ v1::BodiesView BodiesViewOf(const v1::DomainState& state, const ViewQuery& q,
     for (size_t i = 0; i < meetings.size(); ++i) {
       const v1::Meeting& m = *meetings[i];
       row.add_sequences(m.sequence());
+      v1::MeetingRow* held = row.add_meetings_held();
+      *held->mutable_date() = m.meeting().date();
+      held->set_minutes_ref(m.meeting().minutes_ref());
+      held->set_attendees(m.meeting().attendees_size());
+      held->set_representatives_present(m.meeting().representatives_present_size());
+      held->set_sequence(m.sequence());
       if (b.body() == v1::BODY_BOARD && !m.meeting().representatives_present().empty()) {
         row.set_meetings_with_representatives(row.meetings_with_representatives() + 1);
       }

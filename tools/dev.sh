@@ -20,6 +20,8 @@ packages=(
   librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-grpc-tools python3-protobuf
+  # The report test renders ledgerctl's HTML report in headless Chromium.
+  chromium fonts-dejavu-core
 )
 
 install_missing() {

@@ -744,13 +744,21 @@ TEST_F(ViewsTest, ThreeMonthsFromTheEndOfAMonthEndsAtTheEndOfTheShorterMonth) {
 }
 
 TEST_F(ViewsTest, BoardMeetingsWithSuagRepresentativesAreCounted) {
-  Meet(v1::BODY_BOARD, D(2026, 1, 20), {"SU-1"});
-  Meet(v1::BODY_BOARD, D(2026, 3, 17));
+  // Logged out of date order: the list of meetings held is by date.
+  const uint64_t march = Meet(v1::BODY_BOARD, D(2026, 3, 17));
+  const uint64_t january = Meet(v1::BODY_BOARD, D(2026, 1, 20), {"SU-1"});
   Meet(v1::BODY_BOARD, D(2026, 5, 19), {"SU-1", "SU-2"});
 
   v1::BodyRow april = BodyAsOf(v1::BODY_BOARD, 2026, 4, 30);
   EXPECT_EQ(april.meetings(), 2);
   EXPECT_EQ(april.meetings_with_representatives(), 1);
+  ASSERT_EQ(april.meetings_held_size(), 2);  // May's is after the view date
+  EXPECT_EQ(S(april.meetings_held(0).date()), "2026-01-20");
+  EXPECT_EQ(april.meetings_held(0).sequence(), january);
+  EXPECT_EQ(april.meetings_held(0).representatives_present(), 1);
+  EXPECT_EQ(S(april.meetings_held(1).date()), "2026-03-17");
+  EXPECT_EQ(april.meetings_held(1).sequence(), march);
+  EXPECT_EQ(april.meetings_held(1).representatives_present(), 0);
 
   v1::BodyRow june = BodyAsOf(v1::BODY_BOARD, 2026, 6, 30);
   EXPECT_EQ(june.meetings(), 3);
