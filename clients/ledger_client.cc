@@ -106,6 +106,23 @@ absl::Status LedgerClient::Subscribe(
   return FromGrpc(reader->Finish());
 }
 
+absl::Status LedgerClient::Backup(
+    const std::function<bool(const ledger::v1::BackupChunk&)>& on_chunk) {
+  grpc::ClientContext ctx;
+  auto reader = impl_->stub->Backup(&ctx, ledger::v1::BackupRequest());
+  ledger::v1::BackupChunk msg;
+  while (reader->Read(&msg)) {
+    if (!on_chunk(msg)) {
+      ctx.TryCancel();
+      while (reader->Read(&msg)) {
+      }
+      reader->Finish().ok();
+      return absl::CancelledError("backup abandoned");
+    }
+  }
+  return FromGrpc(reader->Finish());
+}
+
 absl::StatusOr<ledger::v1::GetCheckpointResponse> LedgerClient::GetCheckpoint() {
   return impl_->Unary<ledger::v1::GetCheckpointResponse>(
       *impl_->stub, &ledger::v1::LedgerService::Stub::GetCheckpoint,

@@ -68,6 +68,12 @@ class LedgerClient {
   [[nodiscard]] absl::StatusOr<ledger::v1::GetConsistencyProofResponse>
   GetConsistencyProof(uint64_t first_size, uint64_t second_size);
 
+  // Streams a backup of the server's database (BackupChunk messages, file
+  // by file) to `on_chunk` until the end, or until `on_chunk` returns false
+  // (then the call is cancelled and CANCELLED returned).
+  [[nodiscard]] absl::Status Backup(
+      const std::function<bool(const ledger::v1::BackupChunk&)>& on_chunk);
+
   // One gRPC health check (grpc.health.v1.Health/Check for the whole
   // server): OK when the server reports SERVING.
   [[nodiscard]] absl::Status HealthCheck();

@@ -18,6 +18,7 @@
 #include "clients/cli_common.h"
 #include "clients/command_line.h"
 #include "clients/audit_pack_command.h"
+#include "clients/backup_commands.h"
 #include "clients/evidence_commands.h"
 #include "clients/proof_commands.h"
 #include "clients/report_command.h"
@@ -337,6 +338,7 @@ const std::vector<ledger::CliCommand>& Commands() {
     for (const ledger::CliCommand& c : ledger::EvidenceCommands()) all.push_back(c);
     for (const ledger::CliCommand& c : ledger::AuditPackCommands()) all.push_back(c);
     for (const ledger::CliCommand& c : ledger::ReportCommands()) all.push_back(c);
+    for (const ledger::CliCommand& c : ledger::BackupCommands()) all.push_back(c);
     return all;
   }();
   return kCommands;

@@ -9,9 +9,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -222,9 +226,98 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
     return grpc::Status::CANCELLED;
   }
 
+  grpc::Status Backup(grpc::ServerContext* context, const ledger::v1::BackupRequest*,
+                      grpc::ServerWriter<ledger::v1::BackupChunk>* writer) override {
+    // One backup at a time; its working copy sits beside the database (on
+    // the same file system, so table files are hard links, not copies) and
+    // is removed when the backup ends, or by the next backup if the
+    // server died meanwhile.
+    std::unique_lock<std::mutex> lock(backup_mu_, std::try_to_lock);
+    if (!lock.owns_lock()) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "a backup is already running; try again when it ends");
+    }
+    if (shutting_down_.load()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
+    }
+    namespace fs = std::filesystem;
+    const fs::path dir = store_->path() + ".backup-in-progress";
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    struct Cleanup {
+      fs::path dir;
+      ~Cleanup() {
+        std::error_code ignored;
+        fs::remove_all(dir, ignored);
+      }
+    } cleanup{dir};
+    if (absl::Status s = store_->CreateCheckpoint(dir.string()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+    // What the copy holds, read back from the copy itself.
+    ledger::v1::BackupChunk first;
+    {
+      absl::StatusOr<std::unique_ptr<LedgerStore>> copy =
+          LedgerStore::Open(dir.string(), LedgerStore::Mode::kReadOnly);
+      if (!copy.ok()) return ToGrpcStatus(copy.status());
+      absl::StatusOr<LogHead> head = (*copy)->ReadHead();
+      if (!head.ok()) return ToGrpcStatus(head.status());
+      absl::StatusOr<std::optional<std::string>> note = (*copy)->GetMeta(kMetaCheckpointKey);
+      if (!note.ok()) return ToGrpcStatus(note.status());
+      first.set_tree_size(head->size);
+      if (note->has_value()) first.set_checkpoint(**note);
+    }
+    std::vector<std::string> files;
+    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+      if (e.is_regular_file()) files.push_back(e.path().filename().string());
+    }
+    if (ec) {
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          absl::StrCat("listing ", dir.string(), ": ", ec.message()));
+    }
+    std::sort(files.begin(), files.end());
+    constexpr size_t kChunk = 1 << 20;
+    std::string buffer(kChunk, '\0');
+    bool sent_first = false;
+    for (const std::string& name : files) {
+      std::ifstream in(dir / name, std::ios::binary);
+      if (!in) {
+        return grpc::Status(grpc::StatusCode::INTERNAL,
+                            absl::StrCat("cannot read ", (dir / name).string()));
+      }
+      uint64_t offset = 0;
+      while (true) {
+        if (context->IsCancelled()) return grpc::Status::CANCELLED;
+        if (shutting_down_.load()) {
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
+        }
+        in.read(buffer.data(), static_cast<std::streamsize>(kChunk));
+        const size_t n = static_cast<size_t>(in.gcount());
+        if (in.bad()) {
+          return grpc::Status(grpc::StatusCode::INTERNAL,
+                              absl::StrCat("cannot read ", (dir / name).string()));
+        }
+        ledger::v1::BackupChunk chunk = sent_first ? ledger::v1::BackupChunk() : first;
+        sent_first = true;
+        chunk.set_file(name);
+        chunk.set_offset(offset);
+        chunk.set_data(buffer.data(), n);
+        offset += n;
+        const bool last = in.eof();
+        chunk.set_last(last);
+        if (!writer->Write(chunk)) {
+          return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+        }
+        if (last) break;
+      }
+    }
+    return grpc::Status::OK;
+  }
+
  private:
   const LedgerStore* store_;
   GroupCommitWriter* writer_;
+  std::mutex backup_mu_;
   std::atomic<bool> shutting_down_{false};
   const std::string verifier_key_;
 

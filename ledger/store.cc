@@ -10,6 +10,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 
 namespace ledger {
 
@@ -275,6 +276,14 @@ std::unique_ptr<rocksdb::Iterator> LedgerStore::NewIterator(
     rocksdb::ColumnFamilyHandle* family) const {
   return std::unique_ptr<rocksdb::Iterator>(
       db_->NewIterator(rocksdb::ReadOptions(), family));
+}
+
+absl::Status LedgerStore::CreateCheckpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  if (s.ok()) s = checkpoint->CreateCheckpoint(dir);
+  return FromRocksStatus(s, absl::StrCat("checkpoint of ", path_, " into ", dir));
 }
 
 }  // namespace ledger

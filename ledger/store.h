@@ -71,6 +71,13 @@ class LedgerStore {
   // Writes `batch` atomically; with `sync`, returns only once it is on disk.
   [[nodiscard]] absl::Status Write(rocksdb::WriteBatch* batch, bool sync);
 
+  // Writes a consistent copy of the whole database into the new directory
+  // `dir` (a RocksDB checkpoint: table files hard-linked when `dir` is on
+  // the same file system, the rest copied), while writes go on. Every
+  // family is written in one batch per group commit, so the copy holds
+  // whole groups only. `dir` must not exist.
+  [[nodiscard]] absl::Status CreateCheckpoint(const std::string& dir) const;
+
   // Iterator over one family; the caller owns it and must destroy it
   // before the store.
   std::unique_ptr<rocksdb::Iterator> NewIterator(
