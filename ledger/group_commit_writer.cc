@@ -107,21 +107,7 @@ absl::StatusOr<std::unique_ptr<GroupCommitWriter>> GroupCommitWriter::Start(
     LedgerStore* store, Options options) {
   std::unique_ptr<GroupCommitWriter> w(
       new GroupCommitWriter(store, std::move(options)));
-  ASSIGN_OR_RETURN(w->head_, store->ReadHead());
-  if (w->head_.size > 0) {
-    ASSIGN_OR_RETURN(std::string bytes, store->GetEntryBytes(w->head_.size - 1));
-    ASSIGN_OR_RETURN(Entry last, ParseStoredEntry(bytes));
-    w->last_recorded_ = TimeOf(last.recorded_at());
-  }
-  absl::StatusOr<CompactRange> tree = CompactRange::Load(
-      w->head_.size,
-      [store](int level, uint64_t index) { return store->GetNode(level, index); });
-  if (!tree.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "cannot load the Merkle tree of ", w->head_.size,
-        " entries; run ledger-verify: ", tree.status().message()));
-  }
-  w->tree_ = std::move(*tree);
+  RETURN_IF_ERROR(w->LoadState());
   if (w->options_.signer != nullptr) {
     // Sign the tree as it stands at start, unless the stored checkpoint
     // already covers it under this origin and key.
@@ -168,6 +154,53 @@ absl::StatusOr<std::unique_ptr<GroupCommitWriter>> GroupCommitWriter::Start(
 }
 
 GroupCommitWriter::~GroupCommitWriter() { Shutdown(); }
+
+absl::Status GroupCommitWriter::LoadState() {
+  ASSIGN_OR_RETURN(head_, store_->ReadHead());
+  last_recorded_ = absl::UnixEpoch();
+  if (head_.size > 0) {
+    ASSIGN_OR_RETURN(std::string bytes, store_->GetEntryBytes(head_.size - 1));
+    ASSIGN_OR_RETURN(Entry last, ParseStoredEntry(bytes));
+    last_recorded_ = TimeOf(last.recorded_at());
+  }
+  LedgerStore* store = store_;
+  absl::StatusOr<CompactRange> tree = CompactRange::Load(
+      head_.size,
+      [store](int level, uint64_t index) { return store->GetNode(level, index); });
+  if (!tree.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "cannot load the Merkle tree of ", head_.size,
+        " entries; run ledger-verify: ", tree.status().message()));
+  }
+  tree_ = std::move(*tree);
+  return absl::OkStatus();
+}
+
+absl::Status GroupCommitWriter::Recover() {
+  RETURN_IF_ERROR(store_->Resume());
+  RETURN_IF_ERROR(LoadState());
+  // The failed batch carried its own signed checkpoint: if it landed, the
+  // stored checkpoint is of the new head; if not, the old one still is.
+  if (options_.signer != nullptr) {
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->GetMeta(kMetaCheckpointKey));
+    absl::StatusOr<Checkpoint> c =
+        stored.has_value() ? VerifyCheckpoint(*stored, options_.signer->verifier_key())
+                           : absl::NotFoundError("no checkpoint");
+    if (!c.ok() || c->size != head_.size || c->root != tree_.Root()) {
+      return absl::DataLossError(
+          "after recovery the stored checkpoint does not match the log; restart ledgerd "
+          "and run ledger-verify");
+    }
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_ = {head_.size, *stored};
+  }
+  {
+    std::lock_guard<std::mutex> lock(growth_mu_);
+    committed_size_.store(head_.size);
+  }
+  growth_cv_.notify_all();
+  return absl::OkStatus();
+}
 
 absl::Status GroupCommitWriter::SignCheckpoint(const CompactRange& tree,
                                                std::string* note) const {
@@ -237,8 +270,16 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending*>& group) {
   std::vector<absl::StatusOr<AppendResponse>> results;
   results.reserve(group.size());
   if (!failure_.ok()) {
-    for (Pending* p : group) p->done.set_value(failure_);
-    return;
+    // Storage failed before (a full disk, an I/O error): try to recover
+    // first; until it does, every append fails and nothing is acknowledged.
+    if (absl::Status recovered = Recover(); !recovered.ok()) {
+      const absl::Status refused = absl::UnavailableError(absl::StrCat(
+          "storage is failing; nothing was recorded; retry later with the same event ids (",
+          failure_.message(), "; recovery: ", recovered.message(), ")"));
+      for (Pending* p : group) p->done.set_value(refused);
+      return;
+    }
+    failure_ = absl::OkStatus();
   }
   GroupState state{head_.size, head_.last_leaf_hash, tree_, last_recorded_,
                    {}, {}, {}};
@@ -258,14 +299,12 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending*>& group) {
     }
     if (written.ok()) written = store_->Write(&batch, /*sync=*/true);
     if (!written.ok()) {
-      failure_ = absl::UnavailableError(absl::StrCat(
-          "storage failed; the ledger accepts no more appends until "
-          "restarted: ", written.message()));
+      failure_ = written;
       for (auto& r : results) {
         if (r.ok()) {
           r = absl::UnavailableError(absl::StrCat(
-              "storage write failed, the append may not be recorded; retry "
-              "with the same event ids after a restart: ", written.message()));
+              "storage write failed; the append was not acknowledged (it may or may not "
+              "be recorded); retry with the same event ids: ", written.message()));
         }
       }
     } else {

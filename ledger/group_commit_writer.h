@@ -113,12 +113,19 @@ class GroupCommitWriter {
   std::thread thread_;
 
   absl::Status SignCheckpoint(const CompactRange& tree, std::string* note) const;
+  // Reads the head, the last entry's time and the Merkle tree from the
+  // store into head_, last_recorded_ and tree_.
+  absl::Status LoadState();
+  // After a failed write: asks the store to recover and reloads the state
+  // from what it holds (the failed batch may or may not have landed).
+  absl::Status Recover();
 
   // Owned by the writer thread.
   LogHead head_;
   CompactRange tree_;
   absl::Time last_recorded_ = absl::UnixEpoch();
-  absl::Status failure_;  // set after a failed write; later appends fail
+  // Set after a failed write; each later group first tries to recover.
+  absl::Status failure_;
 
   std::atomic<uint64_t> committed_size_{0};
   mutable std::mutex checkpoint_mu_;

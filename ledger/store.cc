@@ -50,7 +50,7 @@ absl::Status FromRocksStatus(const rocksdb::Status& s,
 }
 
 absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
-    const std::string& path, Mode mode) {
+    const std::string& path, Mode mode, rocksdb::Env* env) {
   std::unique_ptr<LedgerStore> store(new LedgerStore());
   store->path_ = path;
 
@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
+  if (env != nullptr) db_options.env = env;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : kFamilies) {
@@ -284,6 +285,10 @@ absl::Status LedgerStore::CreateCheckpoint(const std::string& dir) const {
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   if (s.ok()) s = checkpoint->CreateCheckpoint(dir);
   return FromRocksStatus(s, absl::StrCat("checkpoint of ", path_, " into ", dir));
+}
+
+absl::Status LedgerStore::Resume() {
+  return FromRocksStatus(db_->Resume(), absl::StrCat("recovering ", path_));
 }
 
 }  // namespace ledger

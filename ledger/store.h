@@ -34,8 +34,10 @@ class LedgerStore {
   // another process holds it, FAILED_PRECONDITION for a directory that is
   // not a ledger, DATA_LOSS when the stored head disagrees with the last
   // entry, INTERNAL for other I/O failures. Messages name the path.
+  // `env`, if set, is the RocksDB environment to use (tests inject
+  // storage faults through it); it must outlive the store.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<LedgerStore>> Open(
-      const std::string& path, Mode mode);
+      const std::string& path, Mode mode, rocksdb::Env* env = nullptr);
 
   ~LedgerStore();
   LedgerStore(const LedgerStore&) = delete;
@@ -77,6 +79,11 @@ class LedgerStore {
   // family is written in one batch per group commit, so the copy holds
   // whole groups only. `dir` must not exist.
   [[nodiscard]] absl::Status CreateCheckpoint(const std::string& dir) const;
+
+  // After a failed write RocksDB refuses further writes; this asks it to
+  // recover (it flushes the memtables, so it fails while the disk is still
+  // full). OK when it accepts writes again.
+  [[nodiscard]] absl::Status Resume();
 
   // Iterator over one family; the caller owns it and must destroy it
   // before the store.
