@@ -53,7 +53,8 @@ constexpr char kMainUsageTail[] =
     "                      (default: plaintext, for a ledgerd on loopback)\n"
     "\n"
     "Exit status: 0 success (or valid), 1 the server refused or could not be\n"
-    "reached (or a proof, checkpoint or log is invalid), 2 usage error.\n";
+    "reached (or a proof, checkpoint or log is invalid), 2 usage error (or\n"
+    "a --tls-cert, --tls-key or --ca file that cannot be read).\n";
 
 constexpr char kAppendUsage[] =
     "usage: ledgerctl append --stream S --type MESSAGE --data JSON\n"

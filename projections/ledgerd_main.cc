@@ -75,7 +75,9 @@ constexpr char kUsage[] =
     "verifier key line auditors pin on stderr. SIGTERM or\n"
     "SIGINT stops it cleanly: appends in flight are committed or refused,\n"
     "never half-written. Exit status: 0 after a clean stop, 1 when the\n"
-    "database or address cannot be used, 2 for a usage error.\n";
+    "database, address or a TLS or roles file cannot be used, 2 for a\n"
+    "usage error (including plaintext off loopback without\n"
+    "--insecure-plaintext).\n";
 
 int Usage(const std::string& problem) {
   std::cerr << "ledgerd: " << problem << "\n\n" << kUsage;
