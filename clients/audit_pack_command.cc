@@ -91,15 +91,15 @@ struct Pack {
 // Builds the pack in memory against one checkpoint. `grew` is set (and OK
 // returned) when the views or the final checkpoint are not of the first
 // checkpoint's size.
-absl::Status BuildPack(const std::string& address, int year, const iv1::Date& as_of, Pack* pack,
-                       bool* grew) {
+absl::Status BuildPack(const std::string& address, const ClientOptions& options, int year,
+                       const iv1::Date& as_of, Pack* pack, bool* grew) {
   *grew = false;
-  LedgerClient client(address);
+  LedgerClient client(address, options);
   absl::StatusOr<FetchedCheckpoint> cp = FetchCheckpoint(client);
   if (!cp.ok()) return cp.status();
   const uint64_t size = cp->checkpoint.size;
 
-  QueryClient query(address);
+  QueryClient query(address, options);
   iv1::ViewRequest request;
   *request.mutable_as_of() = as_of;
   request.set_year(year);
@@ -216,7 +216,7 @@ absl::Status BuildPack(const std::string& address, int year, const iv1::Date& as
   return absl::OkStatus();
 }
 
-int AuditPack(const std::string& server, int argc, char** argv, int first) {
+int AuditPack(const ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server", "year", "out", "as-of"}, {"help"});
   if (absl::Status s = cl.Parse(argc, argv, first); !s.ok()) {
     return UsageError(std::string(s.message()), kAuditPackUsage);
@@ -257,12 +257,12 @@ int AuditPack(const std::string& server, int argc, char** argv, int first) {
     }
   }
 
-  const std::string address = cl.GetOr("server", server);
+  const std::string address = cl.GetOr("server", server.address);
   Pack pack;
   bool grew = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     pack = Pack();
-    absl::Status s = BuildPack(address, year, as_of->ToProto(), &pack, &grew);
+    absl::Status s = BuildPack(address, server.options, year, as_of->ToProto(), &pack, &grew);
     if (!s.ok()) return EvidenceError("audit-pack", s, address);
     if (!grew) break;
   }

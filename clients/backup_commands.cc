@@ -95,7 +95,7 @@ bool EmptyOrAbsent(const fs::path& dir) {
   return fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
 }
 
-int Backup(const std::string& server, int argc, char** argv, int first) {
+int Backup(const ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server", "out"}, {"help"});
   if (absl::Status s = cl.Parse(argc, argv, first); !s.ok()) {
     return UsageError(std::string(s.message()), kBackupUsage);
@@ -111,7 +111,7 @@ int Backup(const std::string& server, int argc, char** argv, int first) {
     return UsageError(absl::StrCat("--out: ", out.string(), " exists and is not an empty directory"),
                       kBackupUsage);
   }
-  const std::string address = cl.GetOr("server", server);
+  const std::string address = cl.GetOr("server", server.address);
   const fs::path partial = out.string() + ".partial";
   std::error_code ec;
   fs::remove_all(partial, ec);
@@ -128,7 +128,7 @@ int Backup(const std::string& server, int argc, char** argv, int first) {
   };
 
   const bool progress = isatty(STDERR_FILENO) != 0;
-  ClientOptions options;
+  ClientOptions options = server.options;
   options.timeout = absl::Hours(24);  // a large database takes a while
   LedgerClient client(address, options);
   std::optional<uint64_t> tree_size;
@@ -218,7 +218,7 @@ int Backup(const std::string& server, int argc, char** argv, int first) {
   return 0;
 }
 
-int Restore(const std::string&, int argc, char** argv, int first) {
+int Restore(const ServerConnection&, int argc, char** argv, int first) {
   CommandLine cl({"from", "db"}, {"help"});
   if (absl::Status s = cl.Parse(argc, argv, first); !s.ok()) {
     return UsageError(std::string(s.message()), kRestoreUsage);

@@ -152,7 +152,7 @@ std::optional<std::string> Positional(int argc, char** argv, int* first) {
   return std::nullopt;
 }
 
-int Evidence(const std::string& server, int argc, char** argv, int first) {
+int Evidence(const ServerConnection& server, int argc, char** argv, int first) {
   std::optional<std::string> stream_arg = Positional(argc, argv, &first);
   CommandLine cl({"server", "out", "recommendation", "complaint", "feedback"}, {"help"});
   if (absl::Status s = cl.Parse(argc, argv, first); !s.ok()) {
@@ -177,8 +177,8 @@ int Evidence(const std::string& server, int argc, char** argv, int first) {
                       kEvidenceUsage);
   }
 
-  const std::string address = cl.GetOr("server", server);
-  LedgerClient client(address);
+  const std::string address = cl.GetOr("server", server.address);
+  LedgerClient client(address, server.options);
   absl::StatusOr<FetchedCheckpoint> cp = FetchCheckpoint(client);
   if (!cp.ok()) return EvidenceError("evidence", cp.status(), address);
   absl::StatusOr<std::string> out = BuildEvidenceBundle(client, address, *cp, subject);
@@ -384,7 +384,7 @@ absl::StatusOr<VerifiedBundle> CheckBundle(const std::string& text, const Verifi
   return out;
 }
 
-int VerifyBundle(const std::string&, int argc, char** argv, int first) {
+int VerifyBundle(const ServerConnection&, int argc, char** argv, int first) {
   std::optional<std::string> path = Positional(argc, argv, &first);
   CommandLine cl({"vkey", "as-of", "policy"}, {"help"});
   if (absl::Status s = cl.Parse(argc, argv, first); !s.ok()) {
@@ -555,7 +555,7 @@ absl::StatusOr<std::string> BuildEvidenceBundle(LedgerClient& client, const std:
     }
   } else if (sn->kind == involvement::StreamKind::kFeedback) {
     // The recommendations citing it, as the server's view knows them.
-    QueryClient query(address);
+    QueryClient query(address, client.options());
     iv1::ViewRequest vr;
     vr.set_id(sn->id);
     *vr.mutable_as_of() = involvement::CivilDate::FromYmd(9999, 12, 31)->ToProto();

@@ -21,6 +21,15 @@ absl::Status FromGrpc(const grpc::Status& s) {
 
 }  // namespace
 
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const ClientTls& tls) {
+  if (!tls.enabled()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = tls.ca_pem;
+  ssl.pem_cert_chain = tls.cert_pem;
+  ssl.pem_private_key = tls.key_pem;
+  return grpc::SslCredentials(ssl);
+}
+
 struct LedgerClient::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<ledger::v1::LedgerService::Stub> stub;
@@ -45,15 +54,15 @@ struct LedgerClient::Impl {
 };
 
 LedgerClient::LedgerClient(const std::string& address, ClientOptions options)
-    : address_(address), impl_(std::make_unique<Impl>()) {
+    : address_(address), options_(options), impl_(std::make_unique<Impl>()) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   if (options.own_connection) {
     static std::atomic<int> next_id{0};
     args.SetInt("ledger.client_id", next_id.fetch_add(1));
   }
-  impl_->channel = grpc::CreateCustomChannel(
-      address, grpc::InsecureChannelCredentials(), args);
+  impl_->channel =
+      grpc::CreateCustomChannel(address, ChannelCredentialsFor(options.tls), args);
   impl_->stub = ledger::v1::LedgerService::NewStub(impl_->channel);
   impl_->health = grpc::health::v1::Health::NewStub(impl_->channel);
   impl_->options = options;

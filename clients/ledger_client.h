@@ -13,27 +13,32 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "clients/client_options.h"
 #include "ledger/v1/ledger.pb.h"
+
+namespace grpc {
+class ChannelCredentials;
+}  // namespace grpc
 
 namespace ledger {
 
-struct ClientOptions {
-  // Give this client its own TCP connection rather than sharing one with
-  // other clients of the same address in this process.
-  bool own_connection = false;
-  // Deadline for unary calls.
-  absl::Duration timeout = absl::Seconds(60);
-};
+// The channel credentials for `tls`: SSL with the client's certificate when
+// enabled, insecure otherwise. Shared by QueryClient; defined in
+// ledger_client.cc so that one translation unit makes them.
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const ClientTls& tls);
 
 class LedgerClient {
  public:
-  // Connects lazily to `address` (HOST:PORT), without TLS.
+  // Connects lazily to `address` (HOST:PORT), with mutual TLS when
+  // options.tls is enabled.
   explicit LedgerClient(const std::string& address, ClientOptions options = {});
   ~LedgerClient();
   LedgerClient(const LedgerClient&) = delete;
   LedgerClient& operator=(const LedgerClient&) = delete;
 
   const std::string& address() const { return address_; }
+  // The options it was made with (to open a QueryClient the same way).
+  const ClientOptions& options() const { return options_; }
 
   // Appends; the status carries the server's code and message on failure.
   [[nodiscard]] absl::StatusOr<ledger::v1::AppendResponse> Append(
@@ -84,6 +89,7 @@ class LedgerClient {
  private:
   struct Impl;
   std::string address_;
+  ClientOptions options_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -34,7 +34,8 @@ using ledger::ServerError;
 using ledger::UsageError;
 
 constexpr char kMainUsageHead[] =
-    "usage: ledgerctl [--server HOST:PORT] COMMAND [FLAGS]\n"
+    "usage: ledgerctl [--server HOST:PORT] [--tls-cert FILE --tls-key FILE --ca FILE]\n"
+    "                 COMMAND [FLAGS]\n"
     "\n"
     "Command-line client of the Involvement Ledger.\n"
     "\n"
@@ -45,9 +46,17 @@ constexpr char kMainUsageTail[] =
     "\n"
     "  --server HOST:PORT  the ledgerd to talk to (default: $LEDGER_SERVER,\n"
     "                      else 127.0.0.1:50051)\n"
+    "  --tls-cert FILE     this client's certificate, PEM: connect with mutual\n"
+    "                      TLS (needs --tls-key and --ca); its subject's role\n"
+    "                      decides what the server allows (docs/security.md)\n"
+    "  --tls-key FILE      this client's private key, PEM\n"
+    "  --ca FILE           the CA certificate(s), PEM, that signed the server's\n"
+    "                      certificate; the server's address must be in it\n"
+    "                      (default: plaintext, for a ledgerd on loopback)\n"
     "\n"
     "Exit status: 0 success (or valid), 1 the server refused or could not be\n"
-    "reached (or a proof, checkpoint or log is invalid), 2 usage error.\n";
+    "reached (or a proof, checkpoint or log is invalid), 2 usage error (or\n"
+    "a --tls-cert, --tls-key or --ca file that cannot be read).\n";
 
 constexpr char kAppendUsage[] =
     "usage: ledgerctl append --stream S --type MESSAGE --data JSON\n"
@@ -222,7 +231,7 @@ int AppendFile(ledger::LedgerClient& client, const std::string& path,
   return 0;
 }
 
-int Append(const std::string& server, int argc, char** argv, int first) {
+int Append(const ledger::ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server", "stream", "type", "data", "event-id", "expect",
                   "occurred-at", "correlation-id", "causation-id", "file",
                   "batch"},
@@ -234,7 +243,7 @@ int Append(const std::string& server, int argc, char** argv, int first) {
     std::cout << kAppendUsage;
     return 0;
   }
-  ledger::LedgerClient client(cl.GetOr("server", server));
+  ledger::LedgerClient client(cl.GetOr("server", server.address), server.options);
   if (auto file = cl.Get("file")) {
     for (const char* f : {"stream", "type", "data", "event-id", "expect",
                           "occurred-at", "correlation-id", "causation-id"}) {
@@ -283,7 +292,7 @@ int Append(const std::string& server, int argc, char** argv, int first) {
   return 0;
 }
 
-int Read(const std::string& server, int argc, char** argv, int first) {
+int Read(const ledger::ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server", "from", "limit", "stream"}, {"follow", "help"});
   if (absl::Status s = cl.Parse(argc, argv, first); !s.ok()) {
     return UsageError(std::string(s.message()), kReadUsage);
@@ -296,7 +305,7 @@ int Read(const std::string& server, int argc, char** argv, int first) {
   absl::StatusOr<uint64_t> limit = cl.GetUint("limit", 0);
   if (!from.ok()) return UsageError(std::string(from.status().message()), kReadUsage);
   if (!limit.ok()) return UsageError(std::string(limit.status().message()), kReadUsage);
-  ledger::LedgerClient client(cl.GetOr("server", server));
+  ledger::LedgerClient client(cl.GetOr("server", server.address), server.options);
   uint64_t printed = 0;
   auto print = [&](const ledger::v1::Entry& e) {
     std::string line = ledger::EntryToJsonLine(e);
@@ -367,6 +376,7 @@ int main(int argc, char** argv) {
   const char* env = std::getenv("LEDGER_SERVER");
   std::string server = env != nullptr && *env != '\0' ? env : "127.0.0.1:50051";
   const std::string usage = MainUsage();
+  std::string ca, tls_cert, tls_key;
   int i = 1;
   while (i < argc && std::string(argv[i]).rfind("--", 0) == 0) {
     std::string arg = argv[i];
@@ -379,6 +389,9 @@ int main(int argc, char** argv) {
     } else if (arg.rfind("--server=", 0) == 0) {
       server = arg.substr(9);
       ++i;
+    } else if ((arg == "--tls-cert" || arg == "--tls-key" || arg == "--ca") && i + 1 < argc) {
+      (arg == "--tls-cert" ? tls_cert : arg == "--tls-key" ? tls_key : ca) = argv[i + 1];
+      i += 2;
     } else {
       return UsageError(absl::StrCat("unknown flag ", arg), usage.c_str());
     }
@@ -401,5 +414,16 @@ int main(int argc, char** argv) {
   if (c == nullptr) {
     return UsageError(absl::StrCat("unknown command '", command, "'"), usage.c_str());
   }
-  return c->run(server, argc, argv, i + 1);
+  ledger::ServerConnection connection;
+  connection.address = server;
+  absl::StatusOr<ledger::ClientTls> tls = ledger::LoadClientTls(ca, tls_cert, tls_key);
+  if (!tls.ok()) {
+    if (absl::IsInvalidArgument(tls.status())) {
+      return UsageError(std::string(tls.status().message()), usage.c_str());
+    }
+    std::cerr << "ledgerctl: " << tls.status().message() << "\n";
+    return 2;
+  }
+  connection.options.tls = std::move(*tls);
+  return c->run(connection, argc, argv, i + 1);
 }

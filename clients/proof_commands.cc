@@ -175,29 +175,29 @@ std::string ReadStdin() {
   return s.str();
 }
 
-int CheckpointCommand(const std::string& server, int argc, char** argv, int first) {
+int CheckpointCommand(const ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server"}, {"help"});
   int code = 0;
   if (!ParseFlags(cl, argc, argv, first, kCheckpointUsage, &code)) return code;
-  LedgerClient client(cl.GetOr("server", server));
+  LedgerClient client(cl.GetOr("server", server.address), server.options);
   absl::StatusOr<v1::GetCheckpointResponse> r = client.GetCheckpoint();
   if (!r.ok()) return ServerError("checkpoint", r.status(), client.address());
   std::cout << r->checkpoint() << std::flush;
   return 0;
 }
 
-int PublicKey(const std::string& server, int argc, char** argv, int first) {
+int PublicKey(const ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server"}, {"help"});
   int code = 0;
   if (!ParseFlags(cl, argc, argv, first, kPublicKeyUsage, &code)) return code;
-  LedgerClient client(cl.GetOr("server", server));
+  LedgerClient client(cl.GetOr("server", server.address), server.options);
   absl::StatusOr<v1::GetCheckpointResponse> r = client.GetCheckpoint();
   if (!r.ok()) return ServerError("public-key", r.status(), client.address());
   std::cout << r->verifier_key() << "\n";
   return 0;
 }
 
-int ProveInclusion(const std::string& server, int argc, char** argv, int first) {
+int ProveInclusion(const ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server", "index", "size"}, {"help"});
   int code = 0;
   uint64_t index = 0, size = 0;
@@ -206,7 +206,7 @@ int ProveInclusion(const std::string& server, int argc, char** argv, int first) 
       !UintFlag(cl, "size", kProveInclusionUsage, false, 0, &size, &code)) {
     return code;
   }
-  LedgerClient client(cl.GetOr("server", server));
+  LedgerClient client(cl.GetOr("server", server.address), server.options);
   absl::StatusOr<v1::GetInclusionProofResponse> r = client.GetInclusionProof(index, size);
   if (!r.ok()) return ServerError("prove-inclusion", r.status(), client.address());
   std::cout << "{\"leaf_index\":" << r->leaf_index()
@@ -216,7 +216,7 @@ int ProveInclusion(const std::string& server, int argc, char** argv, int first) 
   return 0;
 }
 
-int ProveConsistency(const std::string& server, int argc, char** argv, int first) {
+int ProveConsistency(const ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server", "size1", "size2"}, {"help"});
   int code = 0;
   uint64_t size1 = 0, size2 = 0;
@@ -225,7 +225,7 @@ int ProveConsistency(const std::string& server, int argc, char** argv, int first
       !UintFlag(cl, "size2", kProveConsistencyUsage, false, 0, &size2, &code)) {
     return code;
   }
-  LedgerClient client(cl.GetOr("server", server));
+  LedgerClient client(cl.GetOr("server", server.address), server.options);
   absl::StatusOr<v1::GetConsistencyProofResponse> r =
       client.GetConsistencyProof(size1, size2);
   if (!r.ok()) return ServerError("prove-consistency", r.status(), client.address());
@@ -235,7 +235,7 @@ int ProveConsistency(const std::string& server, int argc, char** argv, int first
   return 0;
 }
 
-int MerkleRoot(const std::string&, int argc, char** argv, int first) {
+int MerkleRoot(const ServerConnection&, int argc, char** argv, int first) {
   CommandLine cl({}, {"help"});
   int code = 0;
   if (!ParseFlags(cl, argc, argv, first, kMerkleRootUsage, &code)) return code;
@@ -253,7 +253,7 @@ int MerkleRoot(const std::string&, int argc, char** argv, int first) {
   return 0;
 }
 
-int VerifyInclusionCommand(const std::string&, int argc, char** argv, int first) {
+int VerifyInclusionCommand(const ServerConnection&, int argc, char** argv, int first) {
   CommandLine cl({"leaf-hash", "index", "size", "root", "proof"}, {"help"});
   int code = 0;
   std::string leaf, root;
@@ -275,7 +275,7 @@ int VerifyInclusionCommand(const std::string&, int argc, char** argv, int first)
   return 0;
 }
 
-int VerifyConsistencyCommand(const std::string&, int argc, char** argv, int first) {
+int VerifyConsistencyCommand(const ServerConnection&, int argc, char** argv, int first) {
   CommandLine cl({"size1", "size2", "root1", "root2", "proof"}, {"help"});
   int code = 0;
   std::string root1, root2;
@@ -318,7 +318,7 @@ void PrintCheckpoint(const ledger::Checkpoint& c) {
             << HexEncode(c.root) << "\n";
 }
 
-int VerifyCheckpointCommand(const std::string&, int argc, char** argv, int first) {
+int VerifyCheckpointCommand(const ServerConnection&, int argc, char** argv, int first) {
   CommandLine cl({"vkey"}, {"help"});
   int code = 0;
   VerifierKey key;
@@ -351,7 +351,7 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
   return absl::OkStatus();
 }
 
-int Audit(const std::string& server, int argc, char** argv, int first) {
+int Audit(const ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server", "state", "vkey"}, {"help"});
   int code = 0;
   VerifierKey key;
@@ -381,7 +381,7 @@ int Audit(const std::string& server, int argc, char** argv, int first) {
     }
   }
 
-  LedgerClient client(cl.GetOr("server", server));
+  LedgerClient client(cl.GetOr("server", server.address), server.options);
   absl::StatusOr<v1::GetCheckpointResponse> latest = client.GetCheckpoint();
   if (!latest.ok()) return ServerError("audit", latest.status(), client.address());
   absl::StatusOr<ledger::Checkpoint> now = VerifyCheckpoint(latest->checkpoint(), key);

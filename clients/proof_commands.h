@@ -9,16 +9,26 @@
 #include <string>
 #include <vector>
 
+#include "clients/client_options.h"
+
 namespace ledger {
 
-// One ledgerctl command. `run` gets the default server address and the
+// The server ledgerctl talks to, from its global flags: the address
+// (--server, $LEDGER_SERVER) and how to connect (--tls-cert, --tls-key,
+// --ca). A command's own --server replaces only the address.
+struct ServerConnection {
+  std::string address;
+  ClientOptions options;
+};
+
+// One ledgerctl command. `run` gets the default server connection and the
 // command's flags in argv[first..argc); it returns the exit status (0
 // success or valid, 1 refused or invalid, 2 usage error).
 struct CliCommand {
   const char* name;
   const char* summary;  // one line for ledgerctl --help
   const char* usage;    // the command's help text
-  int (*run)(const std::string& server, int argc, char** argv, int first);
+  int (*run)(const ServerConnection& server, int argc, char** argv, int first);
 };
 
 // The checkpoint and proof commands, in help order.

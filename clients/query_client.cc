@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "clients/ledger_client.h"
 #include "involvement/v1/views.grpc.pb.h"
 
 namespace ledger {
@@ -27,12 +28,12 @@ struct QueryClient::Impl {
   }
 };
 
-QueryClient::QueryClient(const std::string& address)
+QueryClient::QueryClient(const std::string& address, const ClientOptions& options)
     : address_(address), impl_(std::make_unique<Impl>()) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(256 * 1024 * 1024);
   impl_->stub = iv1::QueryService::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+      grpc::CreateCustomChannel(address, ChannelCredentialsFor(options.tls), args));
 }
 
 QueryClient::~QueryClient() = default;

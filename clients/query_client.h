@@ -10,14 +10,17 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "clients/client_options.h"
 #include "involvement/v1/views.pb.h"
 
 namespace ledger {
 
 class QueryClient {
  public:
-  // Connects lazily to `address` (HOST:PORT), without TLS.
-  explicit QueryClient(const std::string& address);
+  // Connects lazily to `address` (HOST:PORT), with mutual TLS when
+  // options.tls is enabled. (Views have their own, longer deadline;
+  // options.timeout and own_connection are not used.)
+  explicit QueryClient(const std::string& address, const ClientOptions& options = {});
   ~QueryClient();
 
   const std::string& address() const { return address_; }

@@ -227,16 +227,16 @@ std::vector<const iv1::ComplaintRow*> ReportedComplaints(const ReportData& d) {
 
 // Fetches the checkpoint and every view; `grew` when a view was not
 // computed from exactly the checkpoint's entries.
-absl::Status FetchViews(const std::string& address, int year, const iv1::Date& as_of,
-                        ReportData* d, bool* grew) {
+absl::Status FetchViews(const std::string& address, const ClientOptions& options, int year,
+                        const iv1::Date& as_of, ReportData* d, bool* grew) {
   *grew = false;
-  LedgerClient client(address);
+  LedgerClient client(address, options);
   absl::StatusOr<FetchedCheckpoint> cp = FetchCheckpoint(client);
   if (!cp.ok()) return cp.status();
   d->cp = *std::move(cp);
   d->as_of = as_of;
   d->year = year;
-  QueryClient query(address);
+  QueryClient query(address, options);
   iv1::ViewRequest request;
   *request.mutable_as_of() = as_of;
   request.set_year(year);
@@ -1000,7 +1000,7 @@ std::string Page(const ReportData& d, const Evidence& ev) {
 
 // --- Command ------------------------------------------------------------------
 
-int Report(const std::string& server, int argc, char** argv, int first) {
+int Report(const ServerConnection& server, int argc, char** argv, int first) {
   CommandLine cl({"server", "year", "out", "as-of"}, {"help", "no-bundles"});
   if (absl::Status s = cl.Parse(argc, argv, first); !s.ok()) {
     return UsageError(std::string(s.message()), kReportUsage);
@@ -1029,7 +1029,7 @@ int Report(const std::string& server, int argc, char** argv, int first) {
   }
   const std::filesystem::path out_path(*cl.Get("out"));
   if (out_path.filename().empty()) return UsageError("--out: expected a file name", kReportUsage);
-  const std::string address = cl.GetOr("server", server);
+  const std::string address = cl.GetOr("server", server.address);
   const bool progress = isatty(STDERR_FILENO) != 0;
 
   ReportData data;
@@ -1040,11 +1040,11 @@ int Report(const std::string& server, int argc, char** argv, int first) {
     bool grew = false;
     data = ReportData();
     evidence.bundles.clear();
-    if (absl::Status s = FetchViews(address, year, as_of->ToProto(), &data, &grew); !s.ok()) {
+    if (absl::Status s = FetchViews(address, server.options, year, as_of->ToProto(), &data, &grew); !s.ok()) {
       return EvidenceError("report", s, address);
     }
     if (grew) continue;
-    LedgerClient client(address);
+    LedgerClient client(address, server.options);
     const std::map<std::string, std::set<uint64_t>> subjects = Subjects(data);
     size_t done = 0;
     for (const auto& [subject, seqs] : subjects) {

@@ -156,7 +156,7 @@ void PrintJson(const google::protobuf::Message& view) {
 
 // Runs one view: flags, the RPC, then JSON or the table.
 template <typename View>
-int RunView(const std::string& server, int argc, char** argv, int first,
+int RunView(const ServerConnection& server, int argc, char** argv, int first,
             const std::string& usage, std::set<std::string> flags, const char* name,
             absl::StatusOr<View> (QueryClient::*rpc)(const iv1::ViewRequest&),
             const std::function<void(const View&)>& table) {
@@ -165,7 +165,7 @@ int RunView(const std::string& server, int argc, char** argv, int first,
   iv1::ViewRequest request;
   int code = 0;
   if (!Request(cl, argc, argv, first, usage, &request, &code)) return code;
-  QueryClient client(cl.GetOr("server", server));
+  QueryClient client(cl.GetOr("server", server.address), server.options);
   absl::StatusOr<View> view = (client.*rpc)(request);
   if (!view.ok()) return ServerError(name, view.status(), client.address());
   if (cl.Has("json")) {
@@ -178,7 +178,7 @@ int RunView(const std::string& server, int argc, char** argv, int first,
   return 0;
 }
 
-int Recommendations(const std::string& server, int argc, char** argv, int first) {
+int Recommendations(const ServerConnection& server, int argc, char** argv, int first) {
   return RunView<iv1::RecommendationsView>(
       server, argc, argv, first, kRecommendationsUsage, {"id"}, "recommendations",
       &QueryClient::Recommendations, [](const iv1::RecommendationsView& v) {
@@ -200,7 +200,7 @@ int Recommendations(const std::string& server, int argc, char** argv, int first)
       });
 }
 
-int YouSaidWeDid(const std::string& server, int argc, char** argv, int first) {
+int YouSaidWeDid(const ServerConnection& server, int argc, char** argv, int first) {
   return RunView<iv1::YouSaidWeDidView>(
       server, argc, argv, first, kYouSaidUsage, {"id"}, "you-said-we-did",
       &QueryClient::YouSaidWeDid, [](const iv1::YouSaidWeDidView& v) {
@@ -218,7 +218,7 @@ int YouSaidWeDid(const std::string& server, int argc, char** argv, int first) {
       });
 }
 
-int Bodies(const std::string& server, int argc, char** argv, int first) {
+int Bodies(const ServerConnection& server, int argc, char** argv, int first) {
   return RunView<iv1::BodiesView>(
       server, argc, argv, first, kBodiesUsage, {"body"}, "bodies", &QueryClient::Bodies,
       [](const iv1::BodiesView& v) {
@@ -255,7 +255,7 @@ const char* Status(const iv1::Deadline& d) {
   }
 }
 
-int Complaints(const std::string& server, int argc, char** argv, int first) {
+int Complaints(const ServerConnection& server, int argc, char** argv, int first) {
   return RunView<iv1::ComplaintsView>(
       server, argc, argv, first, kComplaintsUsage, {"id"}, "complaints",
       &QueryClient::Complaints, [](const iv1::ComplaintsView& v) {
@@ -278,7 +278,7 @@ int Complaints(const std::string& server, int argc, char** argv, int first) {
       });
 }
 
-int Compliance(const std::string& server, int argc, char** argv, int first) {
+int Compliance(const ServerConnection& server, int argc, char** argv, int first) {
   return RunView<iv1::ComplianceView>(
       server, argc, argv, first, kComplianceUsage, {"rule"}, "compliance", &QueryClient::Compliance,
       [](const iv1::ComplianceView& v) {
@@ -290,7 +290,7 @@ int Compliance(const std::string& server, int argc, char** argv, int first) {
       });
 }
 
-int Recruitment(const std::string& server, int argc, char** argv, int first) {
+int Recruitment(const ServerConnection& server, int argc, char** argv, int first) {
   return RunView<iv1::RecruitmentView>(
       server, argc, argv, first, kRecruitmentUsage, {}, "recruitment", &QueryClient::Recruitment,
       [](const iv1::RecruitmentView& v) {
@@ -310,7 +310,7 @@ int Recruitment(const std::string& server, int argc, char** argv, int first) {
       });
 }
 
-int Indicators(const std::string& server, int argc, char** argv, int first) {
+int Indicators(const ServerConnection& server, int argc, char** argv, int first) {
   return RunView<iv1::IndicatorsView>(
       server, argc, argv, first, kIndicatorsUsage, {"year"}, "indicators",
       &QueryClient::Indicators, [](const iv1::IndicatorsView& v) {

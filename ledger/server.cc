@@ -5,7 +5,9 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 
 #include "absl/strings/numbers.h"
@@ -41,26 +44,21 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
                       std::string(s.message()));
 }
 
-std::string ActorOf(const grpc::ServerContext* context) {
-  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
-  if (auth != nullptr && auth->IsPeerAuthenticated()) {
-    std::vector<grpc::string_ref> ids = auth->GetPeerIdentity();
-    if (!ids.empty()) return std::string(ids[0].data(), ids[0].size());
-  }
-  return "anonymous";
-}
-
 class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
  public:
   LedgerServiceImpl(const LedgerStore* store, GroupCommitWriter* writer,
-                    std::string verifier_key)
-      : store_(store), writer_(writer), verifier_key_(std::move(verifier_key)) {}
+                    std::string verifier_key, const CallAuthorizer* authorizer)
+      : store_(store),
+        writer_(writer),
+        verifier_key_(std::move(verifier_key)),
+        authorizer_(authorizer) {}
 
   void BeginShutdown() { shutting_down_.store(true); }
 
-  grpc::Status GetCheckpoint(grpc::ServerContext*,
+  grpc::Status GetCheckpoint(grpc::ServerContext* context,
                              const ledger::v1::GetCheckpointRequest*,
                              ledger::v1::GetCheckpointResponse* response) override {
+    if (grpc::Status s = MayRead(*context, "GetCheckpoint"); !s.ok()) return s;
     GroupCommitWriter::SignedCheckpoint c = writer_->LatestCheckpoint();
     response->set_checkpoint(std::move(c.note));
     response->set_tree_size(c.size);
@@ -69,8 +67,9 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   }
 
   grpc::Status GetInclusionProof(
-      grpc::ServerContext*, const ledger::v1::GetInclusionProofRequest* request,
+      grpc::ServerContext* context, const ledger::v1::GetInclusionProofRequest* request,
       ledger::v1::GetInclusionProofResponse* response) override {
+    if (grpc::Status s = MayRead(*context, "GetInclusionProof"); !s.ok()) return s;
     uint64_t size = request->tree_size();
     if (size == 0) size = writer_->LatestCheckpoint().size;
     if (grpc::Status s = CheckTreeSize(size, "tree_size"); !s.ok()) return s;
@@ -95,8 +94,9 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   }
 
   grpc::Status GetConsistencyProof(
-      grpc::ServerContext*, const ledger::v1::GetConsistencyProofRequest* request,
+      grpc::ServerContext* context, const ledger::v1::GetConsistencyProofRequest* request,
       ledger::v1::GetConsistencyProofResponse* response) override {
+    if (grpc::Status s = MayRead(*context, "GetConsistencyProof"); !s.ok()) return s;
     uint64_t size2 = request->second_size();
     if (size2 == 0) size2 = writer_->LatestCheckpoint().size;
     if (grpc::Status s = CheckTreeSize(size2, "second_size"); !s.ok()) return s;
@@ -118,8 +118,11 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   grpc::Status Append(grpc::ServerContext* context,
                       const ledger::v1::AppendRequest* request,
                       ledger::v1::AppendResponse* response) override {
-    absl::StatusOr<ledger::v1::AppendResponse> r =
-        writer_->Append(*request, ActorOf(context));
+    // The actor is who the connection proved to be, never anything the
+    // request says.
+    absl::StatusOr<std::string> actor = authorizer_->AuthorizeAppend(*context, *request);
+    if (!actor.ok()) return ToGrpcStatus(actor.status());
+    absl::StatusOr<ledger::v1::AppendResponse> r = writer_->Append(*request, *actor);
     if (!r.ok()) return ToGrpcStatus(r.status());
     *response = std::move(*r);
     return grpc::Status::OK;
@@ -128,6 +131,7 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   grpc::Status Read(grpc::ServerContext* context,
                     const ledger::v1::ReadRequest* request,
                     grpc::ServerWriter<ledger::v1::ReadResponse>* writer) override {
+    if (grpc::Status s = MayRead(*context, "Read"); !s.ok()) return s;
     uint64_t sent = 0;
     const uint64_t limit = request->limit() == 0 ? UINT64_MAX : request->limit();
     ledger::v1::ReadResponse out;
@@ -180,6 +184,7 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   grpc::Status Subscribe(
       grpc::ServerContext* context, const ledger::v1::SubscribeRequest* request,
       grpc::ServerWriter<ledger::v1::SubscribeResponse>* writer) override {
+    if (grpc::Status s = MayRead(*context, "Subscribe"); !s.ok()) return s;
     if (!request->stream().empty() && !IsPrintableName(request->stream(), 1024)) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "stream: must be printable ASCII without spaces");
@@ -228,6 +233,10 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
 
   grpc::Status Backup(grpc::ServerContext* context, const ledger::v1::BackupRequest*,
                       grpc::ServerWriter<ledger::v1::BackupChunk>* writer) override {
+    if (absl::StatusOr<std::string> who = authorizer_->AuthorizeAdminister(*context, "Backup");
+        !who.ok()) {
+      return ToGrpcStatus(who.status());
+    }
     // One backup at a time; its working copy sits beside the database (on
     // the same file system, so table files are hard links, not copies) and
     // is removed when the backup ends, or by the next backup if the
@@ -320,6 +329,11 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   std::mutex backup_mu_;
   std::atomic<bool> shutting_down_{false};
   const std::string verifier_key_;
+  const CallAuthorizer* const authorizer_;
+
+  grpc::Status MayRead(const grpc::ServerContext& context, const char* what) const {
+    return ToGrpcStatus(authorizer_->AuthorizeRead(context, what).status());
+  }
 
   grpc::Status CheckTreeSize(uint64_t size, const char* field) const {
     const uint64_t committed = writer_->CommittedSize();
@@ -414,12 +428,95 @@ absl::StatusOr<std::string> ResolveOrigin(LedgerStore& store,
   return requested.empty() ? std::string(kDefaultOrigin) : requested;
 }
 
+bool IsLoopback(const sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(address);
+    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (address->sa_family == AF_INET6) {
+    const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(&a) || (IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127);
+  }
+  return false;
+}
+
 }  // namespace
+
+absl::Status CheckLoopback(const std::string& listen) {
+  std::string host;
+  int port = 0;
+  RETURN_IF_ERROR(SplitHostPort(listen, &host, &port));
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot listen on ", listen, ": ", gai_strerror(rc)));
+  }
+  bool all_loopback = res != nullptr;
+  for (const addrinfo* a = res; a != nullptr; a = a->ai_next) {
+    all_loopback = all_loopback && IsLoopback(a->ai_addr);
+  }
+  freeaddrinfo(res);
+  if (all_loopback) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "refusing plaintext on ", listen,
+      ", which is not a loopback address: nobody could be authenticated. Give "
+      "--tls-cert, --tls-key, --client-ca and --roles for mutual TLS, or "
+      "--insecure-plaintext if this is really wanted"));
+}
+
+absl::Status CallAuthorizer::Logged(const absl::Status& denied) {
+  // One line per refusal, for the operator: who, as what, was refused what.
+  std::cerr << "ledgerd: denied: " << denied.message() << std::endl;
+  return denied;
+}
+
+absl::StatusOr<std::string> CallAuthorizer::SubjectOf(
+    const grpc::ServerContext& context, std::string_view what) const {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    std::vector<grpc::string_ref> subject =
+        auth->FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME);
+    if (!subject.empty() && subject[0].size() > 0) {
+      return std::string(subject[0].data(), subject[0].size());
+    }
+  }
+  // The TLS handshake already demands a verified client certificate; this
+  // is the belt to those braces.
+  return Logged(absl::PermissionDeniedError(
+      absl::StrCat("no verified client certificate: ", std::string(what), " refused")));
+}
+
+absl::StatusOr<std::string> CallAuthorizer::AuthorizeRead(
+    const grpc::ServerContext& context, std::string_view what) const {
+  if (policy_ == nullptr) return std::string(kLocalActor);
+  ASSIGN_OR_RETURN(std::string subject, SubjectOf(context, what));
+  if (absl::Status s = policy_->CheckRead(subject, what); !s.ok()) return Logged(s);
+  return subject;
+}
+
+absl::StatusOr<std::string> CallAuthorizer::AuthorizeAdminister(
+    const grpc::ServerContext& context, std::string_view what) const {
+  if (policy_ == nullptr) return std::string(kLocalActor);
+  ASSIGN_OR_RETURN(std::string subject, SubjectOf(context, what));
+  if (absl::Status s = policy_->CheckAdminister(subject, what); !s.ok()) return Logged(s);
+  return subject;
+}
+
+absl::StatusOr<std::string> CallAuthorizer::AuthorizeAppend(
+    const grpc::ServerContext& context, const ledger::v1::AppendRequest& request) const {
+  if (policy_ == nullptr) return std::string(kLocalActor);
+  ASSIGN_OR_RETURN(std::string subject, SubjectOf(context, "Append"));
+  if (absl::Status s = policy_->CheckAppend(subject, request); !s.ok()) return Logged(s);
+  return subject;
+}
 
 struct LedgerServer::Impl {
   std::unique_ptr<NoteSigner> signer;
   std::unique_ptr<LedgerStore> store;
   std::unique_ptr<GroupCommitWriter> writer;
+  std::unique_ptr<CallAuthorizer> authorizer;
   std::unique_ptr<LedgerServiceImpl> service;
   std::unique_ptr<grpc::Server> server;
   std::string address;
@@ -442,6 +539,13 @@ const std::string& LedgerServer::verifier_key() const {
 
 absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     const ServerOptions& options) {
+  if (options.tls.has_value() && options.access == nullptr) {
+    return absl::InvalidArgumentError(
+        "mutual TLS needs an access policy: who may do what (--roles)");
+  }
+  if (!options.tls.has_value() && !options.allow_plaintext_off_loopback) {
+    RETURN_IF_ERROR(CheckLoopback(options.listen));
+  }
   RETURN_IF_ERROR(CheckCanBind(options.listen));
   auto impl = std::make_unique<Impl>();
   ASSIGN_OR_RETURN(impl->store, LedgerStore::Open(options.db_path,
@@ -472,15 +576,30 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   wo.origin = origin;
   ASSIGN_OR_RETURN(impl->writer,
                    GroupCommitWriter::Start(impl->store.get(), std::move(wo)));
+  impl->authorizer = std::make_unique<CallAuthorizer>(
+      options.tls.has_value() ? options.access : nullptr);
   impl->service = std::make_unique<LedgerServiceImpl>(
-      impl->store.get(), impl->writer.get(), impl->verifier_key);
+      impl->store.get(), impl->writer.get(), impl->verifier_key,
+      impl->authorizer.get());
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (options.tls.has_value()) {
+    grpc::SslServerCredentialsOptions ssl(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = options.tls->client_ca_pem;
+    ssl.pem_key_cert_pairs.push_back(
+        {options.tls->private_key_pem, options.tls->cert_chain_pem});
+    credentials = grpc::SslServerCredentials(ssl);
+  } else {
+    credentials = grpc::InsecureServerCredentials();
+    // Reflection only in plaintext development: under mutual TLS a subject
+    // with no role may call nothing but the health check.
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  }
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(options.listen, credentials, &port);
   // Without this, Linux lets a second server share a port that is in use.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(
@@ -488,7 +607,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.RegisterService(impl->service.get());
   if (options.services != nullptr) {
     ASSIGN_OR_RETURN(std::vector<grpc::Service*> more,
-                     options.services->Start(impl->store.get(), impl->writer.get()));
+                     options.services->Start(impl->store.get(), impl->writer.get(),
+                                            impl->authorizer.get()));
     impl->services = options.services;
     for (grpc::Service* service : more) builder.RegisterService(service);
   }

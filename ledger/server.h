@@ -1,21 +1,27 @@
 // LedgerServer: the ledger's gRPC server (LedgerService, health checking and
-// reflection) over a LedgerStore and its GroupCommitWriter. This header
-// keeps gRPC out of the code that starts the server.
+// reflection) over a LedgerStore and its GroupCommitWriter, in plaintext or
+// with mutual TLS and an AccessPolicy (docs/security.md). This header keeps
+// gRPC out of the code that starts the server.
 //
-// Thread safety: Shutdown may be called from any one thread.
+// Thread safety: Shutdown may be called from any one thread; a
+// CallAuthorizer may be used from any number of threads.
 #ifndef LEDGER_SERVER_H_
 #define LEDGER_SERVER_H_
 
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ledger/access_policy.h"
 #include "ledger/append_limits.h"
 #include "ledger/append_validator.h"
 
 namespace grpc {
 class Service;
+class ServerContext;
 }  // namespace grpc
 
 namespace ledger {
@@ -23,16 +29,59 @@ namespace ledger {
 class GroupCommitWriter;
 class LedgerStore;
 
+// The actor recorded, and the caller's name in logs, when the server runs
+// without TLS: only on loopback, for development, with no authentication.
+inline constexpr char kLocalActor[] = "local";
+
+// Decides, at the gRPC boundary, whether a call may proceed and as whom.
+// Under mutual TLS the caller is its verified client certificate's subject
+// (RFC 2253, as gRPC's x509_subject property gives it) and the
+// AccessPolicy says what it may do; without TLS every caller is
+// kLocalActor and may do everything. Every refusal is PERMISSION_DENIED and
+// is logged on stderr with the subject, its role and what was refused.
+// Implemented in server.cc, the one gRPC translation unit of ledger/.
+class CallAuthorizer {
+ public:
+  // `policy` null: no TLS. Otherwise it must outlive the authorizer.
+  explicit CallAuthorizer(const AccessPolicy* policy) : policy_(policy) {}
+
+  // The caller's actor when it may read (`what` names the call for the
+  // message, e.g. "Read" or "QueryService.Bodies").
+  [[nodiscard]] absl::StatusOr<std::string> AuthorizeRead(
+      const grpc::ServerContext& context, std::string_view what) const;
+
+  // The caller's actor when it may administer the database (`what`, e.g.
+  // "Backup"): the admin role, or anyone on loopback without TLS.
+  [[nodiscard]] absl::StatusOr<std::string> AuthorizeAdminister(
+      const grpc::ServerContext& context, std::string_view what) const;
+
+  // The caller's actor when it may append every event of `request`.
+  [[nodiscard]] absl::StatusOr<std::string> AuthorizeAppend(
+      const grpc::ServerContext& context,
+      const ledger::v1::AppendRequest& request) const;
+
+ private:
+  // The verified certificate subject, or PERMISSION_DENIED without one.
+  absl::StatusOr<std::string> SubjectOf(const grpc::ServerContext& context,
+                                        std::string_view what) const;
+  static absl::Status Logged(const absl::Status& denied);
+
+  const AccessPolicy* policy_;
+};
+
 // More gRPC services to serve beside LedgerService, such as a domain's
 // queries over the log. Start is called once the store and writer are
-// open, Stop once the gRPC server has stopped and before they close.
+// open, Stop once the gRPC server has stopped and before they close. Each
+// call of the services must pass `authorizer` (which lives until Stop
+// returns) before it reveals anything.
 class ServiceProvider {
  public:
   virtual ~ServiceProvider() = default;
   // The services to register; they stay owned by the provider and must
   // live until Stop returns.
   [[nodiscard]] virtual absl::StatusOr<std::vector<grpc::Service*>> Start(
-      LedgerStore* store, GroupCommitWriter* writer) = 0;
+      LedgerStore* store, GroupCommitWriter* writer,
+      const CallAuthorizer* authorizer) = 0;
   virtual void Stop() {}
 };
 
@@ -51,7 +100,29 @@ struct ServerOptions {
   std::string signing_key_path;
   // More services; may be null. Must outlive the server.
   ServiceProvider* services = nullptr;
+  // Mutual TLS: PEM texts of the server's certificate chain and private
+  // key, and of the CA(s) whose client certificates are accepted. When
+  // set, every client must present a certificate that CA verifies, and
+  // `access` must be set. Unset: plaintext, with every caller kLocalActor.
+  struct Tls {
+    std::string cert_chain_pem;
+    std::string private_key_pem;
+    std::string client_ca_pem;
+  };
+  std::optional<Tls> tls;
+  // Who may do what under TLS; required with `tls`, ignored without.
+  // Must outlive the server.
+  const AccessPolicy* access = nullptr;
+  // Plaintext is refused on an address that is not loopback unless this is
+  // set: without TLS nobody is authenticated.
+  bool allow_plaintext_off_loopback = false;
 };
+
+// OK when `listen` (HOST:PORT) names only loopback addresses (127.0.0.0/8,
+// ::1, or a name such as localhost that resolves only to them);
+// FAILED_PRECONDITION saying plaintext there needs TLS or
+// --insecure-plaintext otherwise, INVALID_ARGUMENT when it does not parse.
+[[nodiscard]] absl::Status CheckLoopback(const std::string& listen);
 
 inline constexpr char kDefaultOrigin[] = "involvement-ledger";
 

@@ -5,11 +5,16 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <system_error>
 
+#include "ledger/access_policy.h"
 #include "ledger/server.h"
+#include "projections/involvement_roles.h"
 #include "projections/involvement_validator.h"
 #include "projections/policy.h"
 #include "projections/query_service.h"
@@ -19,6 +24,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: ledgerd [--db DIR] [--listen HOST:PORT] [--origin NAME]\n"
     "               [--signing-key FILE] [--policy FILE]\n"
+    "               [--tls-cert FILE --tls-key FILE --client-ca FILE --roles FILE]\n"
+    "               [--insecure-plaintext]\n"
     "\n"
     "Serves the Involvement Ledger over gRPC (LedgerService, gRPC health\n"
     "checking and server reflection). Every append is synced to disk before\n"
@@ -43,18 +50,50 @@ constexpr char kUsage[] =
     "  --policy FILE       policy numbers the views measure against (response\n"
     "                      windows, meeting cadence, homes); see\n"
     "                      docs/policy.md (default: the documented defaults)\n"
+    "  --tls-cert FILE     the server's certificate chain, PEM: serve with\n"
+    "                      mutual TLS; needs --tls-key, --client-ca, --roles\n"
+    "  --tls-key FILE      the server's private key, PEM\n"
+    "  --client-ca FILE    CA certificate(s), PEM: every client must present a\n"
+    "                      certificate one of them signed\n"
+    "  --roles FILE        which client certificate subject has which role\n"
+    "                      (recorder, secretary, complaints, auditor, admin);\n"
+    "                      a subject not listed may only call the health\n"
+    "                      check. See docs/security.md\n"
+    "  --insecure-plaintext  allow plaintext on an address that is not\n"
+    "                      loopback (refused otherwise: nobody could be\n"
+    "                      authenticated)\n"
     "  --help              show this help\n"
+    "\n"
+    "Without TLS there is no authentication: every entry's actor is 'local'\n"
+    "and a warning says so at start. Under mutual TLS the actor is the\n"
+    "client certificate's subject, and calls its role does not allow are\n"
+    "refused with PERMISSION_DENIED and logged on stderr. Server reflection\n"
+    "is served only without TLS.\n"
     "\n"
     "A checkpoint of the Merkle tree is signed after every group commit.\n"
     "Prints 'listening on HOST:PORT' on stdout once serving, and the\n"
     "verifier key line auditors pin on stderr. SIGTERM or\n"
     "SIGINT stops it cleanly: appends in flight are committed or refused,\n"
     "never half-written. Exit status: 0 after a clean stop, 1 when the\n"
-    "database or address cannot be used, 2 for a usage error.\n";
+    "database, address or a TLS or roles file cannot be used, 2 for a\n"
+    "usage error (including plaintext off loopback without\n"
+    "--insecure-plaintext).\n";
 
 int Usage(const std::string& problem) {
   std::cerr << "ledgerd: " << problem << "\n\n" << kUsage;
   return 2;
+}
+
+// The whole of a PEM file; nullopt (after saying why) when it cannot be read.
+std::optional<std::string> ReadPem(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad() || text.str().find("-----BEGIN ") == std::string::npos) {
+    std::cerr << "ledgerd: " << flag << " " << path << ": cannot read a PEM file there\n";
+    return std::nullopt;
+  }
+  return text.str();
 }
 
 }  // namespace
@@ -64,6 +103,8 @@ int main(int argc, char** argv) {
   involvement::InvolvementValidator validator;
   options.validator = &validator;
   std::string policy_path;
+  std::string tls_cert, tls_key, client_ca, roles_path;
+  bool insecure_plaintext = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string* out) {
@@ -84,6 +125,16 @@ int main(int argc, char** argv) {
       if (!value(&options.origin)) return Usage("--origin needs a name");
     } else if (arg == "--signing-key") {
       if (!value(&options.signing_key_path)) return Usage("--signing-key needs a file");
+    } else if (arg == "--tls-cert") {
+      if (!value(&tls_cert)) return Usage("--tls-cert needs a file");
+    } else if (arg == "--tls-key") {
+      if (!value(&tls_key)) return Usage("--tls-key needs a file");
+    } else if (arg == "--client-ca") {
+      if (!value(&client_ca)) return Usage("--client-ca needs a file");
+    } else if (arg == "--roles") {
+      if (!value(&roles_path)) return Usage("--roles needs a file");
+    } else if (arg == "--insecure-plaintext") {
+      insecure_plaintext = true;
     } else if (arg.rfind("--origin=", 0) == 0) {
       options.origin = arg.substr(9);
     } else if (arg.rfind("--signing-key=", 0) == 0) {
@@ -97,6 +148,41 @@ int main(int argc, char** argv) {
     }
   }
   if (options.db_path.empty()) return Usage("--db must not be empty");
+  const bool tls = !tls_cert.empty() || !tls_key.empty() || !client_ca.empty();
+  if (tls && (tls_cert.empty() || tls_key.empty() || client_ca.empty() || roles_path.empty())) {
+    return Usage("mutual TLS needs all of --tls-cert, --tls-key, --client-ca and --roles");
+  }
+  if (!tls && !roles_path.empty()) {
+    return Usage("--roles needs mutual TLS (--tls-cert, --tls-key, --client-ca): "
+                 "without it nobody has a certificate subject");
+  }
+  if (tls && insecure_plaintext) {
+    return Usage("--insecure-plaintext cannot be used with --tls-cert");
+  }
+  if (!tls && !insecure_plaintext) {
+    if (absl::Status s = ledger::CheckLoopback(options.listen); absl::IsFailedPrecondition(s)) {
+      std::cerr << "ledgerd: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  options.allow_plaintext_off_loopback = insecure_plaintext;
+
+  std::optional<ledger::AccessPolicy> access;
+  if (tls) {
+    std::optional<std::string> cert = ReadPem("--tls-cert", tls_cert);
+    std::optional<std::string> key = ReadPem("--tls-key", tls_key);
+    std::optional<std::string> ca = ReadPem("--client-ca", client_ca);
+    if (!cert || !key || !ca) return 1;
+    absl::StatusOr<ledger::AccessPolicy> loaded =
+        ledger::AccessPolicy::Load(roles_path, involvement::InvolvementRoles());
+    if (!loaded.ok()) {
+      std::cerr << "ledgerd: " << loaded.status().message() << "\n";
+      return 1;
+    }
+    access = std::move(*loaded);
+    options.access = &*access;
+    options.tls = ledger::ServerOptions::Tls{*cert, *key, *ca};
+  }
 
   involvement::Policy policy;
   if (!policy_path.empty()) {
@@ -138,6 +224,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "ledgerd: verifier key " << (*server)->verifier_key() << std::endl;
+  if (tls) {
+    std::cerr << "ledgerd: mutual TLS; " << access->subject_count()
+              << " subjects with roles in " << roles_path << std::endl;
+  } else {
+    std::cerr << "ledgerd: WARNING: no TLS, so no authentication: any local process may "
+                 "append, and every entry's actor is '"
+              << ledger::kLocalActor << "'. For development only (docs/security.md)."
+              << std::endl;
+  }
   std::cout << "listening on " << (*server)->listening_address() << std::endl;
 
   int sig = 0;

@@ -33,58 +33,76 @@ CivilDate Today() {
 class QueryServiceImpl final : public v1::QueryService::Service {
  public:
   QueryServiceImpl(ProjectionRunner* runner, ledger::GroupCommitWriter* writer,
-                   const Policy* policy)
-      : runner_(runner), writer_(writer), policy_(policy) {}
+                   const Policy* policy, const ledger::CallAuthorizer* authorizer)
+      : runner_(runner), writer_(writer), policy_(policy), authorizer_(authorizer) {}
 
-  grpc::Status Recommendations(grpc::ServerContext*, const v1::ViewRequest* request,
+  grpc::Status Recommendations(grpc::ServerContext* context, const v1::ViewRequest* request,
                                v1::RecommendationsView* response) override {
-    return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
-      *response = RecommendationsViewOf(s, q, *policy_);
-    });
+    return Compute(*context, "QueryService.Recommendations", *request,
+                   [&](const v1::DomainState& s, const ViewQuery& q) {
+                     *response = RecommendationsViewOf(s, q, *policy_);
+                   });
   }
-  grpc::Status YouSaidWeDid(grpc::ServerContext*, const v1::ViewRequest* request,
+  grpc::Status YouSaidWeDid(grpc::ServerContext* context, const v1::ViewRequest* request,
                             v1::YouSaidWeDidView* response) override {
-    return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
-      *response = YouSaidWeDidViewOf(s, q, *policy_);
-    });
+    return Compute(*context, "QueryService.YouSaidWeDid", *request,
+                   [&](const v1::DomainState& s, const ViewQuery& q) {
+                     *response = YouSaidWeDidViewOf(s, q, *policy_);
+                   });
   }
-  grpc::Status Bodies(grpc::ServerContext*, const v1::ViewRequest* request,
+  grpc::Status Bodies(grpc::ServerContext* context, const v1::ViewRequest* request,
                       v1::BodiesView* response) override {
-    return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
-      *response = BodiesViewOf(s, q, *policy_);
-    });
+    return Compute(*context, "QueryService.Bodies", *request,
+                   [&](const v1::DomainState& s, const ViewQuery& q) {
+                     *response = BodiesViewOf(s, q, *policy_);
+                   });
   }
-  grpc::Status Complaints(grpc::ServerContext*, const v1::ViewRequest* request,
+  grpc::Status Complaints(grpc::ServerContext* context, const v1::ViewRequest* request,
                           v1::ComplaintsView* response) override {
-    return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
-      *response = ComplaintsViewOf(s, q, *policy_);
-    });
+    return Compute(*context, "QueryService.Complaints", *request,
+                   [&](const v1::DomainState& s, const ViewQuery& q) {
+                     *response = ComplaintsViewOf(s, q, *policy_);
+                   });
   }
-  grpc::Status Recruitment(grpc::ServerContext*, const v1::ViewRequest* request,
+  grpc::Status Recruitment(grpc::ServerContext* context, const v1::ViewRequest* request,
                            v1::RecruitmentView* response) override {
-    return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
-      *response = RecruitmentViewOf(s, q);
-    });
+    return Compute(*context, "QueryService.Recruitment", *request,
+                   [&](const v1::DomainState& s, const ViewQuery& q) {
+                     *response = RecruitmentViewOf(s, q);
+                   });
   }
-  grpc::Status Indicators(grpc::ServerContext*, const v1::ViewRequest* request,
+  grpc::Status Indicators(grpc::ServerContext* context, const v1::ViewRequest* request,
                           v1::IndicatorsView* response) override {
     if (request->year() < 0 || request->year() > 9999) {
+      // Checked after the caller, so an unlisted subject learns nothing.
+      if (absl::Status s = authorizer_->AuthorizeRead(*context, "QueryService.Indicators").status();
+          !s.ok()) {
+        return ToGrpc(s);
+      }
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "year: must be 1 to 9999");
     }
-    return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
-      *response = IndicatorsViewOf(s, q, request->year());
-    });
+    return Compute(*context, "QueryService.Indicators", *request,
+                   [&](const v1::DomainState& s, const ViewQuery& q) {
+                     *response = IndicatorsViewOf(s, q, request->year());
+                   });
   }
-  grpc::Status Compliance(grpc::ServerContext*, const v1::ViewRequest* request,
+  grpc::Status Compliance(grpc::ServerContext* context, const v1::ViewRequest* request,
                           v1::ComplianceView* response) override {
-    return Compute(*request, [&](const v1::DomainState& s, const ViewQuery& q) {
-      *response = ComplianceViewOf(s, q, *policy_);
-    });
+    return Compute(*context, "QueryService.Compliance", *request,
+                   [&](const v1::DomainState& s, const ViewQuery& q) {
+                     *response = ComplianceViewOf(s, q, *policy_);
+                   });
   }
 
  private:
-  grpc::Status Compute(const v1::ViewRequest& request,
+  grpc::Status Compute(const grpc::ServerContext& context, const char* what,
+                       const v1::ViewRequest& request,
                        const std::function<void(const v1::DomainState&, const ViewQuery&)>& view) {
+    // Views are reads: the auditor's, and every role's; never an unlisted
+    // subject's.
+    if (absl::Status s = authorizer_->AuthorizeRead(context, what).status(); !s.ok()) {
+      return ToGrpc(s);
+    }
     ViewQuery q;
     if (request.has_as_of()) {
       std::optional<CivilDate> d = CivilDate::FromProto(request.as_of());
@@ -109,6 +127,7 @@ class QueryServiceImpl final : public v1::QueryService::Service {
   ProjectionRunner* runner_;
   ledger::GroupCommitWriter* writer_;
   const Policy* policy_;
+  const ledger::CallAuthorizer* authorizer_;
 };
 
 }  // namespace
@@ -123,12 +142,14 @@ InvolvementServices::InvolvementServices(Policy policy) : policy_(policy) {}
 InvolvementServices::~InvolvementServices() = default;
 
 absl::StatusOr<std::vector<grpc::Service*>> InvolvementServices::Start(
-    ledger::LedgerStore* store, ledger::GroupCommitWriter* writer) {
+    ledger::LedgerStore* store, ledger::GroupCommitWriter* writer,
+    const ledger::CallAuthorizer* authorizer) {
   impl_ = std::make_unique<Impl>();
   absl::StatusOr<std::unique_ptr<ProjectionRunner>> runner = ProjectionRunner::Open(store);
   if (!runner.ok()) return runner.status();
   impl_->runner = std::move(*runner);
-  impl_->service = std::make_unique<QueryServiceImpl>(impl_->runner.get(), writer, &policy_);
+  impl_->service = std::make_unique<QueryServiceImpl>(impl_->runner.get(), writer, &policy_,
+                                                     authorizer);
   return std::vector<grpc::Service*>{impl_->service.get()};
 }
 

@@ -21,7 +21,8 @@ class InvolvementServices : public ledger::ServiceProvider {
   ~InvolvementServices() override;
 
   absl::StatusOr<std::vector<grpc::Service*>> Start(
-      ledger::LedgerStore* store, ledger::GroupCommitWriter* writer) override;
+      ledger::LedgerStore* store, ledger::GroupCommitWriter* writer,
+      const ledger::CallAuthorizer* authorizer) override;
   void Stop() override;
 
  private:

@@ -27,6 +27,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: ledger-demo [--server HOST:PORT] [--seed N] [--start YYYY-MM-DD]\n"
     "                   [--years Y] [--dry-run] [--plan-json FILE]\n"
+    "                   [--tls-cert FILE --tls-key FILE --ca FILE]\n"
     "\n"
     "Appends the history of \"Riverside Housing & Support\", an invented\n"
     "housing and support provider, to a running ledgerd: its bodies (SUAG,\n"
@@ -61,6 +62,11 @@ constexpr char kUsage[] =
     "                      the policy windows used, the totals, and every\n"
     "                      planted breach with its kind, streams, event ids\n"
     "                      and facts, exact as of the history's last day\n"
+    "  --tls-cert FILE     client certificate, PEM: connect with mutual TLS\n"
+    "                      (needs --tls-key and --ca; the demo appends every\n"
+    "                      kind of event, so its subject needs the admin role)\n"
+    "  --tls-key FILE      the client certificate's private key, PEM\n"
+    "  --ca FILE           CA certificate(s), PEM, that signed the server's\n"
     "  --help              show this help\n"
     "\n"
     "Each stream's events are appended in date order, the events of one\n"
@@ -128,8 +134,9 @@ std::string EventRange(const ledger::v1::AppendRequest& req) {
 
 // Sends every append in order; on the first refusal prints one line and
 // returns 1.
-int SendAll(const demo::DemoHistory& history, const std::string& server, SendResult* result) {
-  ledger::LedgerClient client(server);
+int SendAll(const demo::DemoHistory& history, const std::string& server,
+            const ledger::ClientOptions& options, SendResult* result) {
+  ledger::LedgerClient client(server, options);
   if (absl::Status s = client.WaitForReady(kConnectTimeout); !s.ok()) {
     std::cerr << "ledger-demo: cannot reach ledgerd at " << server << " within "
               << absl::FormatDuration(kConnectTimeout) << ": " << s.message() << "\n";
@@ -223,7 +230,8 @@ void PrintReport(const demo::DemoHistory& history, const std::string& server, bo
 }  // namespace
 
 int main(int argc, char** argv) {
-  ledger::CommandLine cl({"server", "seed", "start", "years", "plan-json"}, {"dry-run", "help"});
+  ledger::CommandLine cl({"server", "seed", "start", "years", "plan-json", "tls-cert", "tls-key", "ca"},
+                         {"dry-run", "help"});
   if (absl::Status s = cl.Parse(argc, argv, 1); !s.ok()) {
     return UsageError(std::string(s.message()));
   }
@@ -256,6 +264,13 @@ int main(int argc, char** argv) {
   if (server.empty()) return UsageError("--server: HOST:PORT required");
   const std::optional<std::string> plan_path = cl.Get("plan-json");
   if (plan_path.has_value() && plan_path->empty()) return UsageError("--plan-json: FILE required");
+  ledger::ClientOptions client_options;
+  {
+    absl::StatusOr<ledger::ClientTls> tls = ledger::LoadClientTls(
+        cl.GetOr("ca", ""), cl.GetOr("tls-cert", ""), cl.GetOr("tls-key", ""));
+    if (!tls.ok()) return UsageError(std::string(tls.status().message()));
+    client_options.tls = std::move(*tls);
+  }
 
   // Opened first, so a bad path fails before anything is sent.
   std::ofstream plan_file;
@@ -271,7 +286,7 @@ int main(int argc, char** argv) {
 
   SendResult sent;
   if (!dry_run) {
-    if (int rc = SendAll(history, server, &sent); rc != 0) return rc;
+    if (int rc = SendAll(history, server, client_options, &sent); rc != 0) return rc;
   }
   PrintReport(history, server, dry_run, sent);
   if (plan_path.has_value()) {

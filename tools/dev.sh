@@ -7,7 +7,9 @@
 #                             (var/ledger), for real use
 #   bash tools/dev.sh test    install what is missing, build, run every test
 #   bash tools/dev.sh build   install what is missing and build
-# Extra arguments after `serve` go to ledgerd (e.g. --listen 0.0.0.0:50051).
+# Extra arguments after `serve` go to ledgerd (e.g. --listen 0.0.0.0:50051
+# --insecure-plaintext: plaintext off loopback must be asked for by name;
+# for mutual TLS see docs/security.md).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -42,6 +42,7 @@ constexpr char kUsage[] =
     "usage: ledger-bench [--server HOST:PORT] [--clients K] [--events N]\n"
     "                    [--payload-bytes P] [--batch B] [--streams S]\n"
     "                    [--health-rpcs H] [--json]\n"
+    "                    [--tls-cert FILE --tls-key FILE --ca FILE]\n"
     "\n"
     "Load generator for a running ledgerd. K clients run concurrently, each\n"
     "on its own thread and its own TCP connection. Two timed phases, in this\n"
@@ -78,6 +79,11 @@ constexpr char kUsage[] =
     "                      phase sends, and at least 20000, so the rate is\n"
     "                      not measured over a few milliseconds)\n"
     "  --json              print one JSON object instead of the table\n"
+    "  --tls-cert FILE     client certificate, PEM: connect with mutual TLS\n"
+    "                      (needs --tls-key and --ca, and a role that may\n"
+    "                      append google.protobuf.BytesValue: admin)\n"
+    "  --tls-key FILE      the client certificate's private key, PEM\n"
+    "  --ca FILE           CA certificate(s), PEM, that signed the server's\n"
     "  --help              show this help\n"
     "\n"
     "Event ids are bench-RUN-CLIENT-COUNTER and RUN is random, so runs never\n"
@@ -502,7 +508,7 @@ void PrintJson(const BenchConfig& config, const std::string& run,
 
 int main(int argc, char** argv) {
   ledger::CommandLine cl({"server", "clients", "events", "payload-bytes",
-                          "batch", "streams", "health-rpcs"},
+                          "batch", "streams", "health-rpcs", "tls-cert", "tls-key", "ca"},
                          {"json", "help"});
   if (absl::Status s = cl.Parse(argc, argv, 1); !s.ok()) {
     return UsageError(std::string(s.message()));
@@ -549,6 +555,12 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<ledger::LedgerClient>> clients;
   ledger::ClientOptions options;
   options.own_connection = true;
+  {
+    absl::StatusOr<ledger::ClientTls> tls = ledger::LoadClientTls(
+        cl.GetOr("ca", ""), cl.GetOr("tls-cert", ""), cl.GetOr("tls-key", ""));
+    if (!tls.ok()) return UsageError(std::string(tls.status().message()));
+    options.tls = std::move(*tls);
+  }
   for (uint64_t c = 0; c < config.clients; ++c) {
     clients.push_back(std::make_unique<ledger::LedgerClient>(config.server, options));
   }
