@@ -1,13 +1,19 @@
 // Crash recovery: ledgerd is killed with SIGKILL while eight clients
-// append concurrently, several times over on one database. Whatever was
-// acknowledged survives, exactly once and at its acknowledged sequence;
-// sequences stay dense, requests stay atomic, and ledger-verify passes
-// after every crash.
+// append concurrently, several times over on one database, at moments
+// drawn at random (the seed is printed). Whatever was acknowledged
+// survives, exactly once and at its acknowledged sequence, checked after
+// every restart; sequences stay dense, requests stay atomic; every
+// checkpoint an auditor saw before a crash is consistent with the log after
+// it; and ledger-verify passes after every crash.
+#include <iostream>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "clients/ledger_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -27,47 +33,79 @@ using ::ledger::testing::kProgramTimeout;
 using ::ledger::testing::LedgerdProcess;
 using ::ledger::testing::ProcessOutput;
 using ::ledger::testing::ReadEntries;
+using ::ledger::testing::RunLedgerctl;
 using ::ledger::testing::RunLedgerVerify;
 using ::testing::IsEmpty;
 
-constexpr int kRounds = 3;
+constexpr int kRounds = 5;
 constexpr int kThreads = 8;
-// Acknowledged events to wait for before each kill.
-constexpr size_t kAcksBeforeKill = 500;
 
 class CrashRecoveryTest : public ::ledger::testing::TempDirTest {
  protected:
-  // Starts ledgerd on the test's database, lets the appenders get
-  // `kAcksBeforeKill` events acknowledged, and kills it while they go on.
-  void RunRoundEndingInKill(int round) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerdProcess> ledgerd,
-                         LedgerdProcess::Start(PathIn("db")));
-    rounds_.push_back(std::make_unique<ConcurrentAppenders>(
-        ledgerd->address(), kThreads, absl::StrCat("round", round)));
-    ConcurrentAppenders& appenders = *rounds_.back();
-    ASSERT_TRUE(appenders.WaitForAcknowledged(kAcksBeforeKill, kProgramTimeout))
-        << "appends did not get going; " << appenders.unexpected_errors().size()
-        << " errors";
-
-    appenders.ExpectServerToStop();
-    ASSERT_OK(ledgerd->Kill());
-    appenders.Join();
-
-    EXPECT_THAT(appenders.unexpected_errors(), IsEmpty());
-  }
-
   void TearDown() override {
     rounds_.clear();
     TempDirTest::TearDown();
   }
 
+  // ledgerctl audit against `address` with the test's state file.
+  absl::StatusOr<ProcessOutput> Audit(const std::string& address) {
+    return RunLedgerctl(
+        {"--server", address, "audit", "--state", PathIn("audit.state"), "--vkey", vkey_});
+  }
+
+  // Every round so far kept all it had acknowledged, exactly once.
+  void ExpectEveryRoundKept(const std::string& address) {
+    LedgerClient client(address);
+    ASSERT_OK_AND_ASSIGN(std::vector<v1::Entry> log, ReadEntries(client));
+    for (size_t round = 0; round < rounds_.size(); ++round) {
+      SCOPED_TRACE(absl::StrCat("round ", round));
+      ExpectLogKeepsAcknowledgedAppends(log, *rounds_[round]);
+    }
+  }
+
+  std::string vkey_;
   std::vector<std::unique_ptr<ConcurrentAppenders>> rounds_;
 };
 
-TEST_F(CrashRecoveryTest, KilledServerKeepsEveryAcknowledgedAppend) {
+TEST_F(CrashRecoveryTest, KilledAtRandomMomentsKeepsEveryAcknowledgedAppend) {
+  const uint32_t seed = static_cast<uint32_t>(absl::ToUnixNanos(absl::Now()));
+  std::cerr << "crash recovery: seed " << seed << "\n";
+  SCOPED_TRACE(absl::StrCat("seed ", seed));
+  std::mt19937 random(seed);
   for (int round = 0; round < kRounds; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
-    ASSERT_NO_FATAL_FAILURE(RunRoundEndingInKill(round));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerdProcess> ledgerd,
+                         LedgerdProcess::Start(PathIn("db")));
+    if (round == 0) {
+      ASSERT_OK_AND_ASSIGN(ProcessOutput key,
+                           RunLedgerctl({"--server", ledgerd->address(), "public-key"}));
+      ASSERT_THAT(key, ExitedWith(0));
+      vkey_ = std::string(absl::StripSuffix(key.out, "\n"));
+    } else {
+      // After the restart: nothing acknowledged before any crash is lost,
+      // and the log extends every checkpoint the auditor saw.
+      ASSERT_NO_FATAL_FAILURE(ExpectEveryRoundKept(ledgerd->address()));
+      ASSERT_OK_AND_ASSIGN(ProcessOutput audit, Audit(ledgerd->address()));
+      EXPECT_THAT(audit, ExitedWith(0)) << audit.err;
+    }
+
+    rounds_.push_back(std::make_unique<ConcurrentAppenders>(
+        ledgerd->address(), kThreads, absl::StrCat("round", round)));
+    ConcurrentAppenders& appenders = *rounds_.back();
+    // A random moment: after 20 to 600 acknowledged events, an audit of the
+    // checkpoint of that moment, then up to 30 ms more of appends.
+    const size_t acks = std::uniform_int_distribution<size_t>(20, 600)(random);
+    ASSERT_TRUE(appenders.WaitForAcknowledged(acks, kProgramTimeout))
+        << "appends did not get going; " << appenders.unexpected_errors().size() << " errors";
+    ASSERT_OK_AND_ASSIGN(ProcessOutput audit, Audit(ledgerd->address()));
+    EXPECT_THAT(audit, ExitedWith(0)) << audit.err;
+    absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(0, 30)(random)));
+
+    appenders.ExpectServerToStop();
+    ASSERT_OK(ledgerd->Kill());
+    appenders.Join();
+    EXPECT_THAT(appenders.unexpected_errors(), IsEmpty());
+
     // The database as the crash left it, before any restart repairs it.
     ASSERT_OK_AND_ASSIGN(ProcessOutput verify, RunLedgerVerify(PathIn("db")));
     EXPECT_THAT(verify, ExitedWith(0));
@@ -75,14 +113,9 @@ TEST_F(CrashRecoveryTest, KilledServerKeepsEveryAcknowledgedAppend) {
 
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerdProcess> ledgerd,
                        LedgerdProcess::Start(PathIn("db")));
-  {
-    LedgerClient client(ledgerd->address());
-    ASSERT_OK_AND_ASSIGN(std::vector<v1::Entry> log, ReadEntries(client));
-    for (int round = 0; round < kRounds; ++round) {
-      SCOPED_TRACE(absl::StrCat("round ", round));
-      ExpectLogKeepsAcknowledgedAppends(log, *rounds_[round]);
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectEveryRoundKept(ledgerd->address()));
+  ASSERT_OK_AND_ASSIGN(ProcessOutput audit, Audit(ledgerd->address()));
+  EXPECT_THAT(audit, ExitedWith(0)) << audit.err;
   ASSERT_OK(ledgerd->Stop());
   ASSERT_OK_AND_ASSIGN(ProcessOutput verify, RunLedgerVerify(PathIn("db")));
   EXPECT_THAT(verify, ExitedWith(0));
