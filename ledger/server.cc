@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -22,6 +23,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "ledger/entry.h"
 #include "ledger/group_commit_writer.h"
 #include "ledger/keys.h"
@@ -47,9 +50,11 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
 class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
  public:
   LedgerServiceImpl(const LedgerStore* store, GroupCommitWriter* writer,
-                    std::string verifier_key, const CallAuthorizer* authorizer)
+                    std::string verifier_key, const CallAuthorizer* authorizer,
+                    int max_subscriptions)
       : store_(store),
         writer_(writer),
+        max_subscriptions_(max_subscriptions),
         verifier_key_(std::move(verifier_key)),
         authorizer_(authorizer) {}
 
@@ -118,6 +123,13 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   grpc::Status Append(grpc::ServerContext* context,
                       const ledger::v1::AppendRequest* request,
                       ledger::v1::AppendResponse* response) override {
+    // A call whose deadline has already passed is not worth writing: the
+    // client has stopped waiting and would not learn the outcome.
+    if (context->deadline() <= std::chrono::system_clock::now()) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                          "the call's deadline passed before the append started; nothing "
+                          "was recorded");
+    }
     // The actor is who the connection proved to be, never anything the
     // request says.
     absl::StatusOr<std::string> actor = authorizer_->AuthorizeAppend(*context, *request);
@@ -189,6 +201,17 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "stream: must be printable ASCII without spaces");
     }
+    // Each subscription holds a thread while it lasts: bound them.
+    if (subscriptions_.fetch_add(1) >= max_subscriptions_) {
+      subscriptions_.fetch_sub(1);
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("too many subscriptions (at most ", max_subscriptions_,
+                                       "); try again later"));
+    }
+    struct Release {
+      std::atomic<int>* n;
+      ~Release() { n->fetch_sub(1); }
+    } release{&subscriptions_};
     uint64_t next = request->from_sequence();
     bool caught_up = false;
     ledger::v1::SubscribeResponse out;
@@ -328,6 +351,8 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   GroupCommitWriter* writer_;
   std::mutex backup_mu_;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<int> subscriptions_{0};
+  const int max_subscriptions_;
   const std::string verifier_key_;
   const CallAuthorizer* const authorizer_;
 
@@ -467,8 +492,27 @@ absl::Status CheckLoopback(const std::string& listen) {
 }
 
 absl::Status CallAuthorizer::Logged(const absl::Status& denied) {
-  // One line per refusal, for the operator: who, as what, was refused what.
-  std::cerr << "ledgerd: denied: " << denied.message() << std::endl;
+  // One line per refusal, for the operator: who, as what, was refused what;
+  // at most 20 a second, so a flood of refused calls cannot flood the log
+  // (the number left out is reported with the next line).
+  static std::mutex mu;
+  static absl::Time window_start = absl::InfinitePast();
+  static int in_window = 0;
+  static int64_t suppressed = 0;
+  std::lock_guard<std::mutex> lock(mu);
+  const absl::Time now = absl::Now();
+  if (now - window_start >= absl::Seconds(1)) {
+    window_start = now;
+    in_window = 0;
+  }
+  if (++in_window > 20) {
+    ++suppressed;
+    return denied;
+  }
+  std::cerr << "ledgerd: denied: " << denied.message();
+  if (suppressed > 0) std::cerr << " (and " << suppressed << " more denials not logged)";
+  std::cerr << std::endl;
+  suppressed = 0;
   return denied;
 }
 
@@ -580,7 +624,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
       options.tls.has_value() ? options.access : nullptr);
   impl->service = std::make_unique<LedgerServiceImpl>(
       impl->store.get(), impl->writer.get(), impl->verifier_key,
-      impl->authorizer.get());
+      impl->authorizer.get(), options.max_subscriptions);
 
   grpc::EnableDefaultHealthCheckService(true);
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -604,6 +648,19 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options.limits.max_request_bytes + 64 * 1024));
+  // Hostile or broken clients: a bounded number of calls per connection and
+  // of threads; pings find peers that vanished without closing, so their
+  // calls (a subscription waiting for entries) end and free their thread.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_streams_per_connection);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // A connection with no call for this long is closed (clients reconnect).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 10 * 60 * 1000);
+  grpc::ResourceQuota quota("ledgerd");
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(impl->service.get());
   if (options.services != nullptr) {
     ASSIGN_OR_RETURN(std::vector<grpc::Service*> more,

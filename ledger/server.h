@@ -98,6 +98,13 @@ struct ServerOptions {
   // Ed25519 signing key (PKCS#8 PEM), made on first start with mode 0600;
   // empty means DB_PATH + ".key", beside the database.
   std::string signing_key_path;
+  // Connections and calls: at most this many subscriptions at once (more
+  // get RESOURCE_EXHAUSTED), this many threads serving calls (calls past
+  // it get RESOURCE_EXHAUSTED rather than queue without bound), and this
+  // many concurrent calls on one connection.
+  int max_subscriptions = 256;
+  int max_threads = 128;
+  int max_streams_per_connection = 64;
   // More services; may be null. Must outlive the server.
   ServiceProvider* services = nullptr;
   // Mutual TLS: PEM texts of the server's certificate chain and private

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -25,7 +26,7 @@ constexpr char kUsage[] =
     "usage: ledgerd [--db DIR] [--listen HOST:PORT] [--origin NAME]\n"
     "               [--signing-key FILE] [--policy FILE]\n"
     "               [--tls-cert FILE --tls-key FILE --client-ca FILE --roles FILE]\n"
-    "               [--insecure-plaintext]\n"
+    "               [--insecure-plaintext] [--max-subscriptions N]\n"
     "\n"
     "Serves the Involvement Ledger over gRPC (LedgerService, gRPC health\n"
     "checking and server reflection). Every append is synced to disk before\n"
@@ -62,13 +63,16 @@ constexpr char kUsage[] =
     "  --insecure-plaintext  allow plaintext on an address that is not\n"
     "                      loopback (refused otherwise: nobody could be\n"
     "                      authenticated)\n"
+    "  --max-subscriptions N  subscriptions served at once; more are refused\n"
+    "                      with RESOURCE_EXHAUSTED (default: 256)\n"
     "  --help              show this help\n"
     "\n"
     "Without TLS there is no authentication: every entry's actor is 'local'\n"
     "and a warning says so at start. Under mutual TLS the actor is the\n"
     "client certificate's subject, and calls its role does not allow are\n"
-    "refused with PERMISSION_DENIED and logged on stderr. Server reflection\n"
-    "is served only without TLS.\n"
+    "refused with PERMISSION_DENIED and logged on stderr (at most 20 lines a\n"
+    "second). Server reflection is served only without TLS. Limits on what a\n"
+    "client may send and hold are in docs/security.md.\n"
     "\n"
     "A checkpoint of the Merkle tree is signed after every group commit.\n"
     "Prints 'listening on HOST:PORT' on stdout once serving, and the\n"
@@ -135,6 +139,15 @@ int main(int argc, char** argv) {
       if (!value(&roles_path)) return Usage("--roles needs a file");
     } else if (arg == "--insecure-plaintext") {
       insecure_plaintext = true;
+    } else if (arg == "--max-subscriptions") {
+      std::string n;
+      if (!value(&n)) return Usage("--max-subscriptions needs a number");
+      char* end = nullptr;
+      const long parsed = std::strtol(n.c_str(), &end, 10);
+      if (end == n.c_str() || *end != '\0' || parsed < 1 || parsed > 100000) {
+        return Usage("--max-subscriptions: expected a number from 1 to 100000");
+      }
+      options.max_subscriptions = static_cast<int>(parsed);
     } else if (arg.rfind("--origin=", 0) == 0) {
       options.origin = arg.substr(9);
     } else if (arg.rfind("--signing-key=", 0) == 0) {
