@@ -28,16 +28,10 @@ using ::ledger::testing::ExitedWith;
 using ::ledger::testing::kProgramTimeout;
 using ::ledger::testing::LedgerdProcess;
 using ::ledger::testing::ProcessOutput;
+using ::ledger::testing::ReadFile;
 using ::ledger::testing::RunLedgerctl;
 using ::ledger::testing::RunProcess;
 using ::testing::HasSubstr;
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Every regular file under `dir`, by relative path, with its bytes.
 std::map<std::string, std::string> Files(const std::string& dir) {

@@ -36,17 +36,11 @@ using ::ledger::testing::kLedgerVerifyPath;
 using ::ledger::testing::kProgramTimeout;
 using ::ledger::testing::LedgerdProcess;
 using ::ledger::testing::ProcessOutput;
+using ::ledger::testing::ReadFile;
 using ::ledger::testing::RunLedgerctl;
 using ::ledger::testing::RunLedgerVerify;
 using ::ledger::testing::RunProcess;
 using ::testing::HasSubstr;
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class BackupTest : public ::ledger::testing::TempDirTest {};
 

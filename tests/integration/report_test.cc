@@ -39,17 +39,11 @@ using ::ledger::testing::ExitedWith;
 using ::ledger::testing::kProgramTimeout;
 using ::ledger::testing::LedgerdProcess;
 using ::ledger::testing::ProcessOutput;
+using ::ledger::testing::ReadFile;
 using ::ledger::testing::RunLedgerctl;
 using ::ledger::testing::RunProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Chromium from $CHROMIUM or Debian's package.
 std::string ChromiumPath() {

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -99,6 +101,14 @@ class TempDirTest : public ::testing::Test {
  private:
   std::string dir_;
 };
+
+// The bytes of the file at `path` (empty when it cannot be read).
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 inline constexpr std::string_view kTestTypeUrl =
     "type.googleapis.com/ledger.test.v1.TestEvent";
