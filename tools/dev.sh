@@ -32,9 +32,9 @@ packages=(
 
 # Only for `bench` (not `test`, to keep CI lean): the PostgreSQL peer of
 # tools/bench/postgres_peer. On Debian 12, postgresql pulls postgresql-15,
-# which holds the server, initdb, pg_ctl and pgbench; postgresql-client
-# holds psql.
-bench_packages=(postgresql postgresql-client)
+# which holds the server, initdb, pg_ctl and pgbench, and
+# postgresql-client-15, which holds psql.
+bench_packages=(postgresql)
 
 # install_missing [PACKAGE...]: apt-get install those not installed
 # (default: the packages above).
