@@ -7,6 +7,10 @@
 #                             (var/ledger), for real use
 #   bash tools/dev.sh test    install what is missing, build, run every test
 #   bash tools/dev.sh build   install what is missing and build
+#   bash tools/dev.sh bench   also install PostgreSQL (bench_packages), build
+#                             ledgerd and ledger-bench, and run
+#                             tools/bench/compare: the ledger and its
+#                             PostgreSQL peer side by side (docs/performance.md)
 # Extra arguments after `serve` go to ledgerd (e.g. --listen 0.0.0.0:50051
 # --insecure-plaintext: plaintext off loopback must be asked for by name;
 # for mutual TLS see docs/security.md).
@@ -26,9 +30,19 @@ packages=(
   chromium fonts-dejavu-core
 )
 
+# Only for `bench` (not `test`, to keep CI lean): the PostgreSQL peer of
+# tools/bench/postgres_peer. On Debian 12, postgresql pulls postgresql-15,
+# which holds the server, initdb, pg_ctl and pgbench, and
+# postgresql-client-15, which holds psql.
+bench_packages=(postgresql)
+
+# install_missing [PACKAGE...]: apt-get install those not installed
+# (default: the packages above).
 install_missing() {
   local missing=()
-  for p in "${packages[@]}"; do
+  local wanted=("$@")
+  if [ "${#wanted[@]}" -eq 0 ]; then wanted=("${packages[@]}"); fi
+  for p in "${wanted[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$p")
     fi
@@ -84,8 +98,18 @@ case "$cmd" in
     cd build
     ctest --output-on-failure -j2 "$@"
     ;;
+  bench)
+    # Arguments go to tools/bench/compare (e.g. --json, --pg-duration 30).
+    install_missing
+    install_missing "${bench_packages[@]}"
+    if [ ! -f build/CMakeCache.txt ]; then
+      cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+    fi
+    cmake --build build --target ledgerd ledger-bench
+    exec bash tools/bench/compare build "$@"
+    ;;
   *)
-    echo "usage: bash tools/dev.sh serve|serve-empty|test|build [ARGS...]" >&2
+    echo "usage: bash tools/dev.sh serve|serve-empty|test|build|bench [ARGS...]" >&2
     exit 2
     ;;
 esac
