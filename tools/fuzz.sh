@@ -13,7 +13,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
 seconds="${LEDGER_FUZZ_SECONDS:-30}"
-all_targets=(entry signed_note merkle event_json evidence_bundle)
+all_targets=(entry signed_note merkle event_json evidence_bundle bundle_fold)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 if [ ! -f build-fuzz/CMakeCache.txt ]; then

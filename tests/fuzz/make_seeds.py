@@ -224,3 +224,52 @@ write("evidence_bundle", "recommendation_citing_missing_feedback",
 write("evidence_bundle", "two_streams",
       bundle("recommendation", "R-2026-001", log,
              {"recommendation/R-2026-001": [1], "body/SUAG": [0]}))
+
+# ---------------------------------------------- folded entries (bundle_fold)
+def date_(y, m, d):
+    return field_varint(1, y) + field_varint(2, m) + field_varint(3, d)
+
+
+def records(events):
+    """Length-prefixed entries, sequences from 0, versions per stream."""
+    out = b""
+    versions = {}
+    for seq, (stream, type_, value) in enumerate(events):
+        versions[stream] = versions.get(stream, 0) + 1
+        e = entry(seq, stream, versions[stream], "ev-%d" % seq,
+                  "type.googleapis.com/involvement.v1." + type_, value,
+                  recorded=timestamp(1772445600 + 86400 * seq), actor="local")
+        out += struct.pack("<H", len(e)) + e
+    return out
+
+
+action = field_bytes(1, "A-1") + field_bytes(2, "Publish times") + \
+    field_bytes(3, "Repairs lead") + field_bytes(4, date_(2026, 9, 1))
+write("bundle_fold", "recommendation_lifecycle", records([
+    ("recommendation/R-2026-001", "RecommendationMade", rec_made("R-2026-001", ["F-1"])),
+    ("feedback/F-1", "FeedbackReceived",
+     field_bytes(1, "F-1") + field_varint(2, 1) + field_bytes(3, date_(2026, 2, 1)) +
+     field_bytes(6, "Repairs are slow") + field_varint(8, 1)),
+    ("recommendation/R-2026-001", "BoardResponseRecorded",
+     field_bytes(1, "R-2026-001") + field_varint(2, 1) + field_bytes(3, "Agreed") +
+     field_bytes(4, action) + field_bytes(6, date_(2026, 4, 1))),
+    ("recommendation/R-2026-001", "ActionUpdated",
+     field_bytes(1, "A-1") + field_bytes(2, date_(2026, 8, 1)) + field_bytes(4, date_(2026, 10, 1))),
+    ("recommendation/R-2026-001", "ActionCompleted",
+     field_bytes(1, "A-1") + field_bytes(2, date_(2026, 9, 20))),
+    ("feedback/F-1", "FeedbackResponded",
+     field_bytes(1, "F-1") + field_bytes(2, date_(2026, 9, 21)) + field_bytes(3, "Done") +
+     field_varint(4, 1)),
+]))
+write("bundle_fold", "complaint", records([
+    ("complaint/C-1", "ComplaintReceived",
+     field_bytes(1, "C-1") + field_bytes(2, date_(2026, 3, 2)) + field_varint(3, 1) +
+     field_bytes(6, "damp") + field_bytes(7, "Damp in flat")),
+    ("complaint/C-1", "ComplaintAcknowledged", field_varint(1, 1) + field_bytes(2, date_(2026, 3, 4))),
+    ("complaint/C-1", "ComplaintOutcome",
+     field_varint(1, 1) + field_varint(2, 1) + field_bytes(3, date_(2026, 3, 20)) +
+     field_bytes(4, "Repaired") + field_bytes(6, action)),
+]))
+write("bundle_fold", "meeting", records([
+    ("body/SUAG", "MeetingHeld", meeting),
+]))
