@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -38,9 +37,12 @@ int main(int argc, char** argv) {
   }
   for (const fs::path& path : inputs) {
     std::ifstream in(path, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)),
-                            std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) {
+    std::string bytes;
+    char buf[4096];
+    while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+      bytes.append(buf, static_cast<size_t>(in.gcount()));
+    }
+    if (in.bad()) {
       std::fprintf(stderr, "cannot read %s\n", path.c_str());
       return 1;
     }
