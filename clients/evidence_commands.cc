@@ -1,8 +1,5 @@
 #include "clients/evidence_commands.h"
 
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -15,7 +12,6 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -33,7 +29,6 @@
 #include "ledger/merkle.h"
 #include "ledger/signed_note.h"
 #include "projections/civil_date.h"
-#include "projections/domain_fold.h"
 #include "projections/event_codec.h"
 #include "projections/policy.h"
 #include "projections/views.h"
@@ -42,7 +37,6 @@ namespace ledger {
 
 namespace {
 
-namespace pb = google::protobuf;
 namespace iv1 = involvement::v1;
 
 constexpr char kEvidenceUsage[] =

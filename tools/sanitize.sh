@@ -43,6 +43,7 @@ configure() {
 }
 
 run_asan() {
+  local start=$SECONDS
   echo "=== sanitize: AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
   configure build-asan address || return 1
   cmake --build build-asan || return 1
@@ -54,10 +55,11 @@ run_asan() {
     ctest --test-dir build-asan --output-on-failure -j2 || status=1
   check_reports "$reports" || status=1
   if [ "$status" -ne 0 ]; then echo "=== sanitize: asan FAILED"; return 1; fi
-  echo "=== sanitize: asan ok"
+  echo "=== sanitize: asan ok in $((SECONDS - start)) s"
 }
 
 run_tsan() {
+  local start=$SECONDS
   echo "=== sanitize: ThreadSanitizer (build-tsan: ${TSAN_TESTS[*]})"
   configure build-tsan thread || return 1
   cmake --build build-tsan --target "${TSAN_TESTS[@]}" || return 1
@@ -70,7 +72,7 @@ run_tsan() {
   done
   check_reports "$reports" || status=1
   if [ "$status" -ne 0 ]; then echo "=== sanitize: tsan FAILED"; return 1; fi
-  echo "=== sanitize: tsan ok"
+  echo "=== sanitize: tsan ok in $((SECONDS - start)) s"
 }
 
 case "${1:-all}" in
