@@ -4,11 +4,15 @@
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <cmath>
 #include <memory>
+#include <optional>
 #include <random>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -25,6 +29,9 @@ namespace {
 // message of events.proto keeps the domain's types in the descriptor pool,
 // so --type and printed payloads can name them.
 void LinkDomainTypes() { (void)involvement::v1::Date::descriptor(); }
+
+// 2^53: every whole number up to it is exactly a double.
+constexpr double kMaxExactDouble = 9007199254740992.0;
 
 }  // namespace
 
@@ -113,6 +120,71 @@ absl::StatusOr<pb::Timestamp> ParseRfc3339(const std::string& text) {
         "' is not an RFC 3339 time such as 2026-03-01T10:00:00Z"));
   }
   return ts;
+}
+
+absl::StatusOr<JsonlEvent> ParseEventJsonLine(const std::string& text) {
+  pb::Struct obj;
+  pb::util::JsonParseOptions opts;
+  if (!pb::util::JsonStringToMessage(text, &obj, opts).ok()) {
+    return absl::InvalidArgumentError("not a JSON object");
+  }
+  const auto& f = obj.fields();
+  auto str = [&](const std::string& key) -> std::optional<std::string> {
+    auto it = f.find(key);
+    if (it == f.end()) return std::nullopt;
+    if (it->second.has_number_value()) {
+      return absl::StrCat(static_cast<uint64_t>(it->second.number_value()));
+    }
+    return it->second.string_value();
+  };
+  for (const auto& [key, value] : f) {
+    static const std::set<std::string> kKnown = {
+        "stream", "type", "data", "event_id", "expect", "occurred_at",
+        "correlation_id", "causation_id"};
+    if (kKnown.count(key) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown key '", key, "'"));
+    }
+    // A number stands for its decimal text ("expect": 3). Only a whole
+    // number that a double holds exactly can: converting a negative, huge
+    // or fractional one to an integer is undefined or silently wrong.
+    if (key != "data" && value.has_number_value()) {
+      const double n = value.number_value();
+      if (!(n >= 0 && n <= kMaxExactDouble && n == std::floor(n))) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "\"", key, "\" must be a string or a whole number from 0 to 2^53"));
+      }
+    }
+  }
+  JsonlEvent out;
+  std::optional<std::string> stream = str("stream");
+  std::optional<std::string> type = str("type");
+  if (!stream || stream->empty()) return absl::InvalidArgumentError("\"stream\" is required");
+  if (!type || type->empty()) return absl::InvalidArgumentError("\"type\" is required");
+  auto data = f.find("data");
+  if (data == f.end()) return absl::InvalidArgumentError("\"data\" is required");
+  std::string data_json;
+  if (!pb::util::MessageToJsonString(data->second, &data_json).ok()) {
+    return absl::InvalidArgumentError("\"data\" is not valid JSON");
+  }
+  out.stream = *stream;
+  absl::StatusOr<pb::Any> payload = PackJsonPayload(*type, data_json);
+  if (!payload.ok()) return payload.status();
+  *out.event.mutable_payload() = *payload;
+  out.event.set_event_id(str("event_id").value_or(NewEventId()));
+  if (auto e = str("expect")) {
+    absl::StatusOr<ledger::v1::ExpectedVersion> ev = ParseExpectedVersion(*e);
+    if (!ev.ok()) return ev.status();
+    out.has_expect = true;
+    out.expect = *ev;
+  }
+  if (auto t = str("occurred_at")) {
+    absl::StatusOr<pb::Timestamp> ts = ParseRfc3339(*t);
+    if (!ts.ok()) return ts.status();
+    *out.event.mutable_occurred_at() = *ts;
+  }
+  if (auto c = str("correlation_id")) out.event.set_correlation_id(*c);
+  if (auto c = str("causation_id")) out.event.set_causation_id(*c);
+  return out;
 }
 
 std::string NewEventId() {

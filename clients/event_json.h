@@ -23,6 +23,22 @@ absl::StatusOr<google::protobuf::Any> PackJsonPayload(
 // is not compiled in is shown as {"@type": URL, "valueBase64": ...}.
 std::string EntryToJsonLine(const ledger::v1::Entry& entry);
 
+// One line of `ledgerctl append --file`: a JSON object with the keys
+// stream, type, data (required), event_id, expect, occurred_at,
+// correlation_id, causation_id (docs: `ledgerctl help append`). A value
+// other than data's may be a whole number from 0 to 2^53 in place of its
+// decimal text ("expect": 3).
+struct JsonlEvent {
+  std::string stream;
+  bool has_expect = false;
+  ledger::v1::ExpectedVersion expect;
+  ledger::v1::EventData event;  // an event without "event_id" gets a new one
+};
+
+// Parses one such line. INVALID_ARGUMENT says what is wrong (not a JSON
+// object, an unknown or missing key, a payload that does not fit its type).
+absl::StatusOr<JsonlEvent> ParseEventJsonLine(const std::string& text);
+
 // Parses "any", "none", "exists" or a version number.
 absl::StatusOr<ledger::v1::ExpectedVersion> ParseExpectedVersion(
     const std::string& text);

@@ -1,6 +1,4 @@
 // ledgerctl: the command-line client of the Involvement Ledger.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,7 +7,6 @@
 #include <iostream>
 #include <algorithm>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -119,67 +116,8 @@ void PrintAppended(const ledger::v1::AppendResponse& r) {
 // One event read from a JSONL file, with the line it came from.
 struct FileEvent {
   int line = 0;
-  std::string stream;
-  bool has_expect = false;
-  ledger::v1::ExpectedVersion expect;
-  ledger::v1::EventData event;
+  ledger::JsonlEvent parsed;
 };
-
-absl::StatusOr<FileEvent> ParseFileLine(const std::string& text, int line) {
-  pb::Struct obj;
-  pb::util::JsonParseOptions opts;
-  if (!pb::util::JsonStringToMessage(text, &obj, opts).ok()) {
-    return absl::InvalidArgumentError("not a JSON object");
-  }
-  const auto& f = obj.fields();
-  auto str = [&](const std::string& key) -> std::optional<std::string> {
-    auto it = f.find(key);
-    if (it == f.end()) return std::nullopt;
-    if (it->second.has_number_value()) {
-      return absl::StrCat(static_cast<uint64_t>(it->second.number_value()));
-    }
-    return it->second.string_value();
-  };
-  for (const auto& [key, value] : f) {
-    static const std::set<std::string> kKnown = {
-        "stream", "type", "data", "event_id", "expect", "occurred_at",
-        "correlation_id", "causation_id"};
-    if (kKnown.count(key) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown key '", key, "'"));
-    }
-  }
-  FileEvent fe;
-  fe.line = line;
-  std::optional<std::string> stream = str("stream");
-  std::optional<std::string> type = str("type");
-  if (!stream || stream->empty()) return absl::InvalidArgumentError("\"stream\" is required");
-  if (!type || type->empty()) return absl::InvalidArgumentError("\"type\" is required");
-  auto data = f.find("data");
-  if (data == f.end()) return absl::InvalidArgumentError("\"data\" is required");
-  std::string data_json;
-  if (!pb::util::MessageToJsonString(data->second, &data_json).ok()) {
-    return absl::InvalidArgumentError("\"data\" is not valid JSON");
-  }
-  fe.stream = *stream;
-  absl::StatusOr<pb::Any> payload = ledger::PackJsonPayload(*type, data_json);
-  if (!payload.ok()) return payload.status();
-  *fe.event.mutable_payload() = *payload;
-  fe.event.set_event_id(str("event_id").value_or(ledger::NewEventId()));
-  if (auto e = str("expect")) {
-    absl::StatusOr<ledger::v1::ExpectedVersion> ev = ledger::ParseExpectedVersion(*e);
-    if (!ev.ok()) return ev.status();
-    fe.has_expect = true;
-    fe.expect = *ev;
-  }
-  if (auto t = str("occurred_at")) {
-    absl::StatusOr<pb::Timestamp> ts = ledger::ParseRfc3339(*t);
-    if (!ts.ok()) return ts.status();
-    *fe.event.mutable_occurred_at() = *ts;
-  }
-  if (auto c = str("correlation_id")) fe.event.set_correlation_id(*c);
-  if (auto c = str("causation_id")) fe.event.set_causation_id(*c);
-  return fe;
-}
 
 int AppendFile(ledger::LedgerClient& client, const std::string& path,
                uint64_t batch) {
@@ -192,25 +130,27 @@ int AppendFile(ledger::LedgerClient& client, const std::string& path,
   std::string text;
   for (int line = 1; std::getline(in, text); ++line) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    absl::StatusOr<FileEvent> fe = ParseFileLine(text, line);
-    if (!fe.ok()) {
+    absl::StatusOr<ledger::JsonlEvent> e = ledger::ParseEventJsonLine(text);
+    if (!e.ok()) {
       std::cerr << "ledgerctl: " << path << ":" << line << ": "
-                << fe.status().message() << "\n";
+                << e.status().message() << "\n";
       return 2;
     }
-    events.push_back(std::move(*fe));
+    events.push_back(FileEvent{line, *std::move(e)});
   }
   const bool tty = isatty(STDERR_FILENO);
   size_t done = 0;
   for (size_t i = 0; i < events.size();) {
     ledger::v1::AppendRequest req;
-    req.set_stream(events[i].stream);
-    if (events[i].has_expect) *req.mutable_expected_version() = events[i].expect;
+    req.set_stream(events[i].parsed.stream);
+    if (events[i].parsed.has_expect) {
+      *req.mutable_expected_version() = events[i].parsed.expect;
+    }
     size_t j = i;
     while (j < events.size() && req.events_size() < static_cast<int>(batch) &&
-           events[j].stream == events[i].stream &&
-           (j == i || !events[j].has_expect)) {
-      *req.add_events() = events[j].event;
+           events[j].parsed.stream == events[i].parsed.stream &&
+           (j == i || !events[j].parsed.has_expect)) {
+      *req.add_events() = events[j].parsed.event;
       ++j;
     }
     absl::StatusOr<ledger::v1::AppendResponse> r = client.Append(req);

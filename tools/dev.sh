@@ -5,7 +5,12 @@
 #                             fictional provider of tools/ledger-demo
 #   bash tools/dev.sh serve-empty   the same on the empty default database
 #                             (var/ledger), for real use
-#   bash tools/dev.sh test    install what is missing, build, run every test
+#   bash tools/dev.sh test    install what is missing, build, run every test;
+#                             with CI=true (as .ci/run sets) then also the
+#                             sanitizer runs and the fuzzers (below)
+#   bash tools/dev.sh sanitize   the tests under ASan+UBSan and TSan
+#                             (tools/sanitize.sh)
+#   bash tools/dev.sh fuzz    each libFuzzer target for 30 s (tools/fuzz.sh)
 #   bash tools/dev.sh build   install what is missing and build
 #   bash tools/dev.sh bench   also install PostgreSQL (bench_packages), build
 #                             ledgerd and ledger-bench, and run
@@ -25,6 +30,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   python3-grpcio python3-grpc-tools python3-protobuf
   # The report test renders ledgerctl's HTML report in headless Chromium.
   chromium fonts-dejavu-core
@@ -63,6 +69,17 @@ build() {
   cmake --build build
 }
 
+# Runs one CI step (a script) under a header, and says how long it took.
+step() {
+  local name="$1"
+  shift
+  echo "===== $name"
+  local start=$SECONDS status=0
+  "$@" || status=$?
+  echo "===== $name: $([ "$status" -eq 0 ] && echo ok || echo "FAILED ($status)") in $((SECONDS - start)) s"
+  return "$status"
+}
+
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -94,9 +111,25 @@ case "$cmd" in
     exec build/bin/ledgerd --db var/ledger --listen 127.0.0.1:50051 "$@"
     ;;
   test)
+    echo "===== build and test (build/)"
+    start=$SECONDS
     build
-    cd build
-    ctest --output-on-failure -j2 "$@"
+    (cd build && ctest --output-on-failure -j2 "$@")
+    echo "===== build and test (build/): ok in $((SECONDS - start)) s"
+    if [ "${CI:-}" = "true" ]; then
+      status=0
+      step "sanitizers (tools/sanitize.sh)" bash tools/sanitize.sh || status=1
+      step "fuzzing (tools/fuzz.sh)" bash tools/fuzz.sh || status=1
+      exit "$status"
+    fi
+    ;;
+  sanitize)
+    install_missing
+    bash tools/sanitize.sh "$@"
+    ;;
+  fuzz)
+    install_missing
+    bash tools/fuzz.sh "$@"
     ;;
   bench)
     # Arguments go to tools/bench/compare (e.g. --json, --pg-duration 30).
@@ -109,7 +142,7 @@ case "$cmd" in
     exec bash tools/bench/compare build "$@"
     ;;
   *)
-    echo "usage: bash tools/dev.sh serve|serve-empty|test|build|bench [ARGS...]" >&2
+    echo "usage: bash tools/dev.sh serve|serve-empty|test|build|sanitize|fuzz|bench [ARGS...]" >&2
     exit 2
     ;;
 esac

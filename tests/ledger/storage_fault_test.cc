@@ -184,7 +184,9 @@ class StorageFaultTest : public ::ledger::testing::TempDirTest {
       ASSERT_OK_AND_ASSIGN(v1::Entry e, ParseStoredEntry(bytes));
       ++seen[e.event_id()];
       auto it = acknowledged_.find(e.event_id());
-      if (it != acknowledged_.end()) EXPECT_EQ(it->second, s) << e.event_id();
+      if (it != acknowledged_.end()) {
+        EXPECT_EQ(it->second, s) << e.event_id();
+      }
     }
     for (const auto& [id, sequence] : acknowledged_) EXPECT_EQ(seen[id], 1) << id;
   }
