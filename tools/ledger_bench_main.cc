@@ -765,28 +765,28 @@ std::optional<Failure> BenchRun::RunAll() {
     json_.Add("start_server_rss_kib", memory_->figures().last_kib);
     memory_->Start();
   }
-  using PhaseFn = std::optional<Failure> (BenchRun::*)();
-  const std::pair<const char*, PhaseFn> steps[] = {
-      {"health", &BenchRun::RunHealth},
-      {"unary", nullptr},
-      {"batched", nullptr},
-      {"read", &BenchRun::RunRead},
-      {"subscribe", &BenchRun::RunSubscribe},
-      {"proofs", &BenchRun::RunProofs},
-      {"views", &BenchRun::RunViews}};
-  for (const auto& [name, fn] : steps) {
+  for (const char* name : kPhaseNames) {
     if (!config_.Runs(name)) continue;
+    const std::string phase = name;
     std::optional<Failure> failure;
-    if (std::string(name) == "unary") {
+    if (phase == "health") {
+      failure = RunHealth();
+    } else if (phase == "unary") {
       failure = RunAppends("unary", config_.events, 1);
-    } else if (std::string(name) == "batched") {
+    } else if (phase == "batched") {
       json_.Add("batched_batch", config_.batch);
       failure = RunAppends("batched", config_.batched_events, config_.batch);
-    } else {
-      failure = (this->*fn)();
+    } else if (phase == "read") {
+      failure = RunRead();
+    } else if (phase == "subscribe") {
+      failure = RunSubscribe();
+    } else if (phase == "proofs") {
+      failure = RunProofs();
+    } else if (phase == "views") {
+      failure = RunViews();
     }
     if (failure.has_value()) return failure;
-    SampleMemory(name);
+    SampleMemory(phase);
   }
   json_.Add("errors", errors_);
   if (memory_ != nullptr) {

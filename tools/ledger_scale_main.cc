@@ -74,7 +74,9 @@ constexpr char kUsage[] =
     "     consistency proofs from random sizes, one at a time from one\n"
     "     client, and Q health checks for the RPC floor: p50/p99 latency;\n"
     "  4. stops ledgerd (SIGTERM) and sums the bytes of every file of the\n"
-    "     database (the signing key excluded): bytes on disk per entry;\n"
+    "     database (the signing key excluded): bytes on disk per entry, and\n"
+    "     of them RocksDB's write-ahead logs and tables (measured again\n"
+    "     after step 6, as reopening may flush or compact);\n"
     "  5. runs ledger-verify --db DIR on it: entries/s of the full offline\n"
     "     check (wall time of the process);\n"
     "  6. restarts ledgerd on it and times the start until it prints\n"
@@ -108,9 +110,11 @@ constexpr char kUsage[] =
     "inclusion_p99_us, inclusion_max_us, inclusion_proofs_per_sec,\n"
     "consistency_p50_us, consistency_p99_us, consistency_max_us,\n"
     "consistency_proofs_per_sec, health_p50_us, health_p99_us,\n"
-    "stop_seconds, bytes_on_disk, bytes_per_entry, verify_seconds,\n"
-    "verify_entries, verify_entries_per_sec, restart_seconds,\n"
-    "restart_server_rss_kib, restart_log_size.\n"
+    "stop_seconds, bytes_on_disk, bytes_per_entry, wal_bytes, sst_bytes,\n"
+    "verify_seconds, verify_entries, verify_entries_per_sec,\n"
+    "restart_seconds, restart_server_rss_kib, restart_log_size,\n"
+    "bytes_per_entry_after_restart, wal_bytes_after_restart,\n"
+    "sst_bytes_after_restart.\n"
     "\n"
     "Exit status: 0 done, 1 a step failed (named on stderr, with ledgerd's\n"
     "log when it is the cause), 2 usage error.\n";
@@ -353,14 +357,27 @@ absl::Status AppendAll(const ScaleConfig& config, const std::string& address,
   return first_error;
 }
 
-// Bytes of every regular file under `dir`.
-uint64_t BytesUnder(const std::string& dir) {
+// Bytes of the files of a database directory, by kind: RocksDB's
+// write-ahead logs (*.log), its tables (*.sst) and everything else
+// (manifest, options, the checkpoint).
+struct DiskUsage {
   uint64_t total = 0;
+  uint64_t wal = 0;
+  uint64_t sst = 0;
+};
+
+DiskUsage BytesUnder(const std::string& dir) {
+  DiskUsage usage;
   std::error_code ec;
   for (const auto& f : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    if (f.is_regular_file(ec)) total += f.file_size(ec);
+    if (!f.is_regular_file(ec)) continue;
+    const uint64_t size = f.file_size(ec);
+    usage.total += size;
+    const std::string ext = f.path().extension().string();
+    if (ext == ".log") usage.wal += size;
+    if (ext == ".sst") usage.sst += size;
   }
-  return total;
+  return usage;
 }
 
 template <typename Call>
@@ -511,11 +528,14 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
   double stop_seconds = 0;
   if (absl::Status s = StopLedgerd(*server, log, &stop_seconds); !s.ok()) return Fail("stop", s);
   json.Add("stop_seconds", stop_seconds);
-  const uint64_t bytes = BytesUnder(config.db);
-  json.Add("bytes_on_disk", bytes);
-  json.Add("bytes_per_entry", static_cast<double>(bytes) / config.entries);
-  report.push_back(absl::StrFormat("on disk: %d bytes, %.1f bytes per entry", bytes,
-                                   static_cast<double>(bytes) / config.entries));
+  const DiskUsage disk = BytesUnder(config.db);
+  json.Add("bytes_on_disk", disk.total);
+  json.Add("bytes_per_entry", static_cast<double>(disk.total) / config.entries);
+  json.Add("wal_bytes", disk.wal);
+  json.Add("sst_bytes", disk.sst);
+  report.push_back(absl::StrFormat(
+      "on disk after stop: %d bytes, %.1f bytes per entry (write-ahead log %d, tables %d)",
+      disk.total, static_cast<double>(disk.total) / config.entries, disk.wal, disk.sst));
 
   // The auditor's offline check of the whole database.
   {
@@ -560,6 +580,15 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
         cp->tree_size(), HumanKib(restart_kib.ok() ? *restart_kib : 0)));
   }
   if (absl::Status s = StopLedgerd(*again, log, nullptr); !s.ok()) return Fail("stop", s);
+  // RocksDB may flush or compact on reopening: the size after the restart
+  // is the settled one.
+  const DiskUsage settled = BytesUnder(config.db);
+  json.Add("bytes_per_entry_after_restart", static_cast<double>(settled.total) / config.entries);
+  json.Add("wal_bytes_after_restart", settled.wal);
+  json.Add("sst_bytes_after_restart", settled.sst);
+  report.push_back(absl::StrFormat(
+      "on disk after the restart: %.1f bytes per entry (write-ahead log %d, tables %d)",
+      static_cast<double>(settled.total) / config.entries, settled.wal, settled.sst));
   return 0;
 }
 

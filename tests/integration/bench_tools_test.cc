@@ -166,7 +166,8 @@ TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
        "consistency_proofs_per_sec", "health_p50_us", "health_p99_us", "stop_seconds",
        "bytes_on_disk", "bytes_per_entry", "verify_seconds", "verify_entries",
        "verify_entries_per_sec", "restart_seconds", "restart_server_rss_kib",
-       "restart_log_size"});
+       "restart_log_size", "wal_bytes", "sst_bytes", "bytes_per_entry_after_restart",
+       "wal_bytes_after_restart", "sst_bytes_after_restart"});
   EXPECT_EQ(Number(json, "entries"), 20000);
   EXPECT_EQ(Number(json, "proof_tree_size"), 20000);
   EXPECT_EQ(Number(json, "verify_entries"), 20000);
