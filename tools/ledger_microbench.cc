@@ -1,7 +1,11 @@
 // ledger-microbench: Google Benchmark micro-benchmarks of the ledger's
-// hashing, tree and proof code. Proof generation reads a real RocksDB
-// store holding the tree nodes of LEDGER_BENCH_TREE_SIZE leaves (default
-// 1,000,000), built once in a temporary directory and removed at exit.
+// hashing, tree and proof code, entry encoding, and the involvement fold
+// and views. Proof generation reads a real RocksDB store holding the tree
+// nodes of LEDGER_BENCH_TREE_SIZE leaves (default 1,000,000), built once in
+// a temporary directory and removed at exit. The fold and the views run
+// over the demo organisation's events (tools/demo_organisation.h, the
+// history ledger-demo appends; LEDGER_BENCH_DEMO_YEARS years, default 2),
+// turned into the entries the server would store.
 //
 //   build/bin/ledger-microbench [--benchmark_filter=REGEX] [...]
 #include <stdlib.h>
@@ -10,6 +14,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -21,6 +26,12 @@
 #include "ledger/keys.h"
 #include "ledger/merkle.h"
 #include "ledger/store.h"
+#include "projections/civil_date.h"
+#include "projections/domain_fold.h"
+#include "projections/indicator_views.h"
+#include "projections/policy.h"
+#include "projections/views.h"
+#include "tools/demo_organisation.h"
 
 namespace ledger {
 namespace {
@@ -99,7 +110,9 @@ void BM_TreeAppend(benchmark::State& state) {
 }
 BENCHMARK(BM_TreeAppend);
 
-void BM_EntrySerializeAndParse(benchmark::State& state) {
+// An entry as the server stores it: a 300-byte payload and every envelope
+// field set.
+v1::Entry SampleEntry() {
   v1::Entry e;
   e.set_sequence(123456);
   e.set_stream("recommendation/R-2026-014");
@@ -107,8 +120,33 @@ void BM_EntrySerializeAndParse(benchmark::State& state) {
   e.set_event_id("evt-0001-aaaa-bbbb-cccc");
   e.mutable_payload()->set_type_url("type.googleapis.com/google.protobuf.BytesValue");
   e.mutable_payload()->set_value(std::string(300, 'p'));
+  e.mutable_occurred_at()->set_seconds(1767225600);
+  e.mutable_recorded_at()->set_seconds(1767225601);
+  e.mutable_recorded_at()->set_nanos(123456789);
   e.set_actor("anonymous");
   e.set_prev_hash(std::string(32, '\1'));
+  return e;
+}
+
+void BM_EntrySerialize(benchmark::State& state) {
+  const v1::Entry e = SampleEntry();
+  for (auto _ : state) benchmark::DoNotOptimize(SerializeEntry(e));
+  state.SetItemsProcessed(state.iterations());
+  state.counters["entry_bytes"] = static_cast<double>(SerializeEntry(e).size());
+}
+BENCHMARK(BM_EntrySerialize);
+
+// Parsing includes the check that the bytes are canonical (a second
+// serialization and a compare).
+void BM_ParseStoredEntry(benchmark::State& state) {
+  const std::string bytes = SerializeEntry(SampleEntry());
+  for (auto _ : state) benchmark::DoNotOptimize(ParseStoredEntry(bytes));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ParseStoredEntry);
+
+void BM_EntrySerializeAndParse(benchmark::State& state) {
+  const v1::Entry e = SampleEntry();
   for (auto _ : state) {
     std::string bytes = SerializeEntry(e);
     benchmark::DoNotOptimize(ParseStoredEntry(bytes));
@@ -116,6 +154,15 @@ void BM_EntrySerializeAndParse(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EntrySerializeAndParse);
+
+// Serialize, hash and parse: what an append and a verification each cost
+// per entry besides I/O.
+void BM_EntryLeafHash(benchmark::State& state) {
+  const std::string bytes = SerializeEntry(SampleEntry());
+  for (auto _ : state) benchmark::DoNotOptimize(LeafHash(bytes));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EntryLeafHash);
 
 void BM_InclusionProofFromStore(benchmark::State& state) {
   const TreeFixture& f = TreeFixture::Get();
@@ -164,6 +211,173 @@ void BM_VerifyConsistency(benchmark::State& state) {
   state.counters["tree_size"] = static_cast<double>(f.size());
 }
 BENCHMARK(BM_VerifyConsistency)->Unit(benchmark::kMicrosecond);
+
+// The demo organisation's history as stored entries (sequence, stream
+// version, ids, payloads, times), its stream index for corrections, and
+// the state folded from it, built once.
+class DemoFixture {
+ public:
+  static DemoFixture& Get() {
+    static DemoFixture fixture;
+    return fixture;
+  }
+  const std::vector<v1::Entry>& entries() const { return entries_; }
+  uint64_t domain_events() const { return entries_.size(); }
+  const involvement::v1::DomainState& state() const { return state_; }
+  const involvement::ViewQuery& query() const { return query_; }
+  const involvement::Policy& policy() const { return policy_; }
+  involvement::StreamReader Reader() const {
+    return [this](const std::string& stream,
+                  const std::function<absl::Status(const v1::Entry&)>& visit) {
+      auto it = by_stream_.find(stream);
+      if (it == by_stream_.end()) return absl::OkStatus();
+      for (uint64_t seq : it->second) {
+        if (absl::Status s = visit(entries_[seq]); !s.ok()) return s;
+      }
+      return absl::OkStatus();
+    };
+  }
+
+ private:
+  DemoFixture() {
+    demo::DemoOptions options;
+    if (const char* env = std::getenv("LEDGER_BENCH_DEMO_YEARS")) {
+      options.years = std::max(1, std::min(10, std::atoi(env)));
+    }
+    const demo::DemoHistory history = demo::BuildDemoHistory(options);
+    std::map<std::string, uint64_t> versions;
+    for (const v1::AppendRequest& request : history.appends) {
+      for (const v1::EventData& event : request.events()) {
+        v1::Entry& e = entries_.emplace_back();
+        e.set_sequence(entries_.size() - 1);
+        e.set_stream(request.stream());
+        e.set_stream_version(++versions[request.stream()]);
+        e.set_event_id(event.event_id());
+        *e.mutable_payload() = event.payload();
+        *e.mutable_occurred_at() = event.occurred_at();
+        e.mutable_recorded_at()->set_seconds(1767225600 + e.sequence());
+        e.set_actor("bench");
+        e.set_prev_hash(std::string(32, '\0'));
+        by_stream_[e.stream()].push_back(e.sequence());
+      }
+    }
+    std::fprintf(stderr, "demo organisation: %zu events over %d years\n", entries_.size(),
+                 options.years);
+    for (const v1::Entry& e : entries_) {
+      if (absl::Status s = involvement::FoldEntry(e, state_, Reader()); !s.ok()) {
+        std::fprintf(stderr, "folding the demo failed: %s\n", s.ToString().c_str());
+        std::abort();
+      }
+    }
+    query_.as_of = *involvement::CivilDate::FromYmd(history.end.year(), history.end.month(),
+                                                    history.end.day());
+  }
+
+  std::vector<v1::Entry> entries_;
+  std::map<std::string, std::vector<uint64_t>> by_stream_;
+  involvement::v1::DomainState state_;
+  involvement::ViewQuery query_;
+  involvement::Policy policy_;
+};
+
+// The view rebuild: every demo event folded into a fresh state.
+void BM_FoldDemoEvents(benchmark::State& state) {
+  const DemoFixture& f = DemoFixture::Get();
+  const involvement::StreamReader reader = f.Reader();
+  for (auto _ : state) {
+    involvement::v1::DomainState s;
+    for (const v1::Entry& e : f.entries()) {
+      if (absl::Status st = involvement::FoldEntry(e, s, reader); !st.ok()) {
+        state.SkipWithError(st.ToString().c_str());
+        return;
+      }
+    }
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(f.entries().size()));
+  state.counters["events"] = static_cast<double>(f.entries().size());
+}
+BENCHMARK(BM_FoldDemoEvents)->Unit(benchmark::kMillisecond);
+
+// The same, from the stored bytes: parse (with its canonical check) and
+// fold, as the server's projection runner does when it rebuilds.
+void BM_ParseAndFoldDemoEvents(benchmark::State& state) {
+  const DemoFixture& f = DemoFixture::Get();
+  const involvement::StreamReader reader = f.Reader();
+  std::vector<std::string> stored;
+  for (const v1::Entry& e : f.entries()) stored.push_back(SerializeEntry(e));
+  for (auto _ : state) {
+    involvement::v1::DomainState s;
+    for (const std::string& bytes : stored) {
+      absl::StatusOr<v1::Entry> e = ParseStoredEntry(bytes);
+      absl::Status st = e.ok() ? involvement::FoldEntry(*e, s, reader) : e.status();
+      if (!st.ok()) {
+        state.SkipWithError(st.ToString().c_str());
+        return;
+      }
+    }
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(stored.size()));
+}
+BENCHMARK(BM_ParseAndFoldDemoEvents)->Unit(benchmark::kMillisecond);
+
+// Each view computed from the folded demo state, as of the demo's last day.
+template <typename Compute>
+void RunView(benchmark::State& state, Compute compute) {
+  const DemoFixture& f = DemoFixture::Get();
+  for (auto _ : state) benchmark::DoNotOptimize(compute(f));
+  state.counters["state_bytes"] = static_cast<double>(f.state().ByteSizeLong());
+}
+
+void BM_RecommendationsView(benchmark::State& state) {
+  RunView(state, [](const DemoFixture& f) {
+    return involvement::RecommendationsViewOf(f.state(), f.query(), f.policy());
+  });
+}
+BENCHMARK(BM_RecommendationsView)->Unit(benchmark::kMicrosecond);
+
+void BM_YouSaidWeDidView(benchmark::State& state) {
+  RunView(state, [](const DemoFixture& f) {
+    return involvement::YouSaidWeDidViewOf(f.state(), f.query(), f.policy());
+  });
+}
+BENCHMARK(BM_YouSaidWeDidView)->Unit(benchmark::kMicrosecond);
+
+void BM_BodiesView(benchmark::State& state) {
+  RunView(state, [](const DemoFixture& f) {
+    return involvement::BodiesViewOf(f.state(), f.query(), f.policy());
+  });
+}
+BENCHMARK(BM_BodiesView)->Unit(benchmark::kMicrosecond);
+
+void BM_ComplaintsView(benchmark::State& state) {
+  RunView(state, [](const DemoFixture& f) {
+    return involvement::ComplaintsViewOf(f.state(), f.query(), f.policy());
+  });
+}
+BENCHMARK(BM_ComplaintsView)->Unit(benchmark::kMicrosecond);
+
+void BM_ComplianceView(benchmark::State& state) {
+  RunView(state, [](const DemoFixture& f) {
+    return involvement::ComplianceViewOf(f.state(), f.query(), f.policy());
+  });
+}
+BENCHMARK(BM_ComplianceView)->Unit(benchmark::kMicrosecond);
+
+void BM_RecruitmentView(benchmark::State& state) {
+  RunView(state, [](const DemoFixture& f) {
+    return involvement::RecruitmentViewOf(f.state(), f.query());
+  });
+}
+BENCHMARK(BM_RecruitmentView)->Unit(benchmark::kMicrosecond);
+
+void BM_IndicatorsView(benchmark::State& state) {
+  RunView(state, [](const DemoFixture& f) {
+    return involvement::IndicatorsViewOf(f.state(), f.query(), 0);
+  });
+}
+BENCHMARK(BM_IndicatorsView)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace ledger

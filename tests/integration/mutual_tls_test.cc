@@ -493,7 +493,8 @@ TEST_F(MutualTlsTest, LedgerctlWorksOverMutualTls) {
 TEST_F(MutualTlsTest, LedgerBenchWorksOverMutualTls) {
   ASSERT_NO_FATAL_FAILURE(StartTls());
   std::vector<std::string> argv = {kLedgerBenchPath, "--server", ledgerd_->address(),
-                                   "--clients", "2", "--events", "40", "--health-rpcs", "40",
+                                   "--phases", "health,unary", "--clients", "2", "--events", "40",
+                                   "--health-rpcs", "40",
                                    "--json"};
   for (const std::string& flag : CtlAs("admin")) argv.push_back(flag);
   ASSERT_OK_AND_ASSIGN(ProcessOutput r, RunProcess(argv, kProgramTimeout));

@@ -1,0 +1,191 @@
+// End-to-end tests of the benchmark programs: ledger-bench runs every
+// phase against a real ledgerd (holding the demo organisation, so the
+// view phase folds real domain events), and ledger-scale builds a small
+// database with its own ledgerd. Both must report every figure they
+// document in --json. Timings are never asserted; counts are.
+#include <regex>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/ledgerd_process.h"
+#include "tests/integration/programs.h"
+#include "tests/ledger/test_util.h"
+
+namespace ledger {
+namespace {
+
+using ::ledger::testing::ExitedWith;
+using ::ledger::testing::kProgramTimeout;
+using ::ledger::testing::LedgerdProcess;
+using ::ledger::testing::ProcessOutput;
+using ::ledger::testing::RunProcess;
+using ::testing::HasSubstr;
+
+constexpr char kLedgerBenchPath[] = LEDGER_BENCH_PATH;
+constexpr char kLedgerScalePath[] = LEDGER_SCALE_PATH;
+constexpr char kLedgerDemoPath[] = LEDGER_DEMO_PATH;
+
+// The members of a flat JSON object (no nesting, as both programs print),
+// each value as its JSON text.
+std::map<std::string, std::string> FlatJson(const std::string& text) {
+  static const std::regex kMember(
+      R"re("([A-Za-z0-9_]+)":("(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|null|true|false))re");
+  std::map<std::string, std::string> members;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kMember);
+       it != std::sregex_iterator(); ++it) {
+    members[(*it)[1]] = (*it)[2];
+  }
+  return members;
+}
+
+// The member `key` as a number; fails the test when it is not one.
+double Number(const std::map<std::string, std::string>& json, const std::string& key) {
+  auto it = json.find(key);
+  double v = -1;
+  EXPECT_TRUE(it != json.end() && absl::SimpleAtod(it->second, &v))
+      << key << " is missing or not a number";
+  return v;
+}
+
+void ExpectMembers(const std::map<std::string, std::string>& json,
+                   const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    EXPECT_EQ(json.count(key), 1u) << "no " << key << " in the JSON";
+  }
+}
+
+class BenchToolsTest : public ::ledger::testing::TempDirTest {};
+
+TEST_F(BenchToolsTest, LedgerBenchRunsEveryPhaseAndReportsEveryFigure) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerdProcess> ledgerd,
+                       LedgerdProcess::Start(PathIn("db")));
+  // Domain events for the view phase to fold.
+  ASSERT_OK_AND_ASSIGN(ProcessOutput demo,
+                       RunProcess({kLedgerDemoPath, "--server", ledgerd->address()},
+                                  kProgramTimeout));
+  ASSERT_THAT(demo, ExitedWith(0));
+
+  ASSERT_OK_AND_ASSIGN(
+      ProcessOutput r,
+      RunProcess({kLedgerBenchPath, "--server", ledgerd->address(), "--clients", "2",
+                  "--events", "30", "--batch", "10", "--batched-events", "200",
+                  "--health-rpcs", "30", "--read-entries", "150", "--read-chunk", "40",
+                  "--catchup-entries", "100", "--subscribers", "3", "--live-events", "20",
+                  "--proof-rpcs", "30", "--server-pid",
+                  absl::StrCat(ledgerd->process().pid()), "--json"},
+                 kProgramTimeout));
+  ASSERT_THAT(r, ExitedWith(0));
+  const std::map<std::string, std::string> json = FlatJson(r.out);
+  ExpectMembers(
+      json,
+      {"server", "run", "phases", "clients", "payload_bytes", "streams",
+       "warmup_rpcs_per_client", "errors", "start_server_rss_kib", "health_rpcs",
+       "health_seconds", "health_rpcs_per_sec", "health_p50_us", "health_p99_us",
+       "health_max_us", "ratio_unary_rpcs_to_health", "read_log_size",
+       "subscribe_catchup_entries", "subscribe_catchup_seconds",
+       "subscribe_catchup_entries_per_sec", "subscribe_subscribers", "subscribe_live_events",
+       "subscribe_live_deliveries", "subscribe_live_p50_us", "subscribe_live_p99_us",
+       "subscribe_live_max_us", "proofs_tree_size", "views_entries", "views_domain_events",
+       "views_seconds", "views_entries_per_sec", "views_fold_seconds",
+       "views_fold_entries_per_sec", "views_state_bytes", "views_query_first_ms",
+       "views_query_second_ms", "server_rss_samples", "server_rss_min_kib",
+       "server_rss_max_kib", "server_rss_final_kib", "batched_batch"});
+  for (const std::string phase : {"unary", "batched"}) {
+    ExpectMembers(json, {phase + "_rpcs", phase + "_events", phase + "_seconds",
+                         phase + "_rpcs_per_sec", phase + "_events_per_sec", phase + "_p50_us",
+                         phase + "_p99_us", phase + "_max_us"});
+  }
+  ExpectMembers(json, {"read_rpcs", "read_entries", "read_seconds", "read_rpcs_per_sec",
+                       "read_entries_per_sec", "read_p50_us", "read_p99_us", "read_max_us"});
+  for (const std::string kind : {"inclusion", "consistency"}) {
+    ExpectMembers(json, {kind + "_rpcs", kind + "_proofs", kind + "_seconds",
+                         kind + "_rpcs_per_sec", kind + "_proofs_per_sec", kind + "_p50_us",
+                         kind + "_p99_us", kind + "_max_us", kind + "_hashes_per_proof"});
+  }
+  for (const std::string phase :
+       {"health", "unary", "batched", "read", "subscribe", "proofs", "views"}) {
+    ExpectMembers(json, {phase + "_server_rss_kib"});
+  }
+
+  EXPECT_EQ(Number(json, "errors"), 0);
+  EXPECT_EQ(Number(json, "unary_events"), 30);
+  EXPECT_EQ(Number(json, "batched_events"), 200);
+  EXPECT_EQ(Number(json, "batched_rpcs"), 20);
+  EXPECT_EQ(Number(json, "read_entries"), 150);
+  EXPECT_EQ(Number(json, "read_rpcs"), 4);  // two slices of 75, in 40 + 35
+  EXPECT_EQ(Number(json, "subscribe_catchup_entries"), 100);
+  EXPECT_EQ(Number(json, "subscribe_live_deliveries"), 3 * 20);
+  EXPECT_EQ(Number(json, "inclusion_proofs"), 30);
+  EXPECT_EQ(Number(json, "consistency_proofs"), 30);
+  // The whole log is folded, the demo's events among it.
+  EXPECT_EQ(Number(json, "views_entries"), Number(json, "proofs_tree_size"));
+  EXPECT_GT(Number(json, "views_domain_events"), 100);
+  EXPECT_GT(Number(json, "server_rss_min_kib"), 0);
+  EXPECT_LE(Number(json, "server_rss_min_kib"), Number(json, "server_rss_max_kib"));
+  ASSERT_OK(ledgerd->Stop());
+}
+
+TEST_F(BenchToolsTest, LedgerBenchNeedsEntriesToRead) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerdProcess> ledgerd,
+                       LedgerdProcess::Start(PathIn("db")));
+  ASSERT_OK_AND_ASSIGN(ProcessOutput r,
+                       RunProcess({kLedgerBenchPath, "--server", ledgerd->address(),
+                                   "--phases", "read", "--clients", "1"},
+                                  kProgramTimeout));
+  EXPECT_THAT(r, ExitedWith(1));
+  EXPECT_THAT(r.err, HasSubstr("the log is empty"));
+  ASSERT_OK_AND_ASSIGN(ProcessOutput usage,
+                       RunProcess({kLedgerBenchPath, "--phases", "health,nonsense"},
+                                  kProgramTimeout));
+  EXPECT_THAT(usage, ExitedWith(2));
+  EXPECT_THAT(usage.err, HasSubstr("unknown phase 'nonsense'"));
+  ASSERT_OK(ledgerd->Stop());
+}
+
+TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
+  ASSERT_OK_AND_ASSIGN(
+      ProcessOutput r,
+      RunProcess({kLedgerScalePath, "--entries", "20000", "--clients", "2", "--batch", "500",
+                  "--proof-rpcs", "50", "--db", PathIn("scale-db"), "--json"},
+                 absl::Minutes(5)));
+  ASSERT_THAT(r, ExitedWith(0));
+  const std::map<std::string, std::string> json = FlatJson(r.out);
+  ExpectMembers(
+      json,
+      {"entries", "clients", "batch", "payload_bytes", "db", "first_start_seconds",
+       "append_seconds", "append_events_per_sec", "server_rss_start_kib",
+       "server_rss_10pct_kib", "server_rss_50pct_kib", "server_rss_100pct_kib",
+       "server_rss_min_kib", "server_rss_max_kib", "server_rss_samples", "proof_tree_size",
+       "inclusion_p50_us", "inclusion_p99_us", "inclusion_max_us", "inclusion_proofs_per_sec",
+       "consistency_p50_us", "consistency_p99_us", "consistency_max_us",
+       "consistency_proofs_per_sec", "health_p50_us", "health_p99_us", "stop_seconds",
+       "bytes_on_disk", "bytes_per_entry", "verify_seconds", "verify_entries",
+       "verify_entries_per_sec", "restart_seconds", "restart_server_rss_kib",
+       "restart_log_size", "wal_bytes", "sst_bytes", "bytes_per_entry_after_restart",
+       "wal_bytes_after_restart", "sst_bytes_after_restart", "second_restart_seconds"});
+  EXPECT_EQ(Number(json, "entries"), 20000);
+  EXPECT_EQ(Number(json, "proof_tree_size"), 20000);
+  EXPECT_EQ(Number(json, "verify_entries"), 20000);
+  EXPECT_EQ(Number(json, "restart_log_size"), 20000);
+  EXPECT_GT(Number(json, "server_rss_10pct_kib"), 0);
+  EXPECT_GT(Number(json, "server_rss_100pct_kib"), 0);
+  EXPECT_GT(Number(json, "restart_server_rss_kib"), 0);
+  EXPECT_GT(Number(json, "bytes_per_entry"), 300);  // at least the payloads
+  EXPECT_EQ(json.at("db"), absl::StrCat("\"", PathIn("scale-db"), "\""));
+
+  // A database that exists already is refused, untouched.
+  ASSERT_OK_AND_ASSIGN(ProcessOutput again,
+                       RunProcess({kLedgerScalePath, "--entries", "100", "--db",
+                                   PathIn("scale-db")},
+                                  kProgramTimeout));
+  EXPECT_THAT(again, ExitedWith(2));
+  EXPECT_THAT(again.err, HasSubstr("already exists"));
+}
+
+}  // namespace
+}  // namespace ledger
