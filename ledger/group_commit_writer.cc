@@ -273,10 +273,13 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending*>& group) {
     // Storage failed before (a full disk, an I/O error): try to recover
     // first; until it does, every append fails and nothing is acknowledged.
     if (absl::Status recovered = Recover(); !recovered.ok()) {
-      const absl::Status refused = absl::UnavailableError(absl::StrCat(
+      const std::string refused = absl::StrCat(
           "storage is failing; nothing was recorded; retry later with the same event ids (",
-          failure_.message(), "; recovery: ", recovered.message(), ")"));
-      for (Pending* p : group) p->done.set_value(refused);
+          failure_.message(), "; recovery: ", recovered.message(), ")");
+      // One status of its own per caller: a Status shares its message
+      // between copies through a reference count, and these go to other
+      // threads.
+      for (Pending* p : group) p->done.set_value(absl::UnavailableError(refused));
       return;
     }
     failure_ = absl::OkStatus();

@@ -21,6 +21,13 @@ cd "$here"
 # to it and it reports hundreds of races on gRPC's own buffers
 # (docs/testing.md, "Sanitizers").
 TSAN_TESTS=(ledger_core_test involvement_rules_test)
+# Left out of the TSan run for the same reason: the storage-fault tests make
+# RocksDB recover from a full disk, which flushes and drops table readers
+# on RocksDB's own background threads; Debian's RocksDB is not built with
+# TSan either, so it reports races inside RocksDB (a Version or an index
+# reader freed by its flush thread while a Get reads it). They run in the
+# normal and ASan+UBSan builds.
+TSAN_GTEST_FILTER='-StorageFaultTest.*'
 
 # Reports go to files as well as failing the process, so a report from a
 # program an integration test started (whose stderr the test may swallow)
@@ -68,7 +75,7 @@ run_tsan() {
   local status=0
   for t in "${TSAN_TESTS[@]}"; do
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/report" \
-      "build-tsan/bin/$t" --gtest_brief=1 || status=1
+      "build-tsan/bin/$t" --gtest_brief=1 --gtest_filter="$TSAN_GTEST_FILTER" || status=1
   done
   check_reports "$reports" || status=1
   if [ "$status" -ne 0 ]; then echo "=== sanitize: tsan FAILED"; return 1; fi
