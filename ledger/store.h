@@ -104,6 +104,7 @@ class LedgerStore {
   absl::Status CheckHead() const;
 
   std::string path_;
+  Mode mode_ = Mode::kReadOnly;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* entries_ = nullptr;
