@@ -1,6 +1,10 @@
 #include "ledger/group_commit_writer.h"
 
+#include <pthread.h>
+
+#include <chrono>
 #include <future>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -14,10 +18,12 @@ using ledger::v1::AppendRequest;
 using ledger::v1::AppendResponse;
 using ledger::v1::Entry;
 
+// A queued append; owned by the writer from AppendAsync until `done` has
+// been called.
 struct GroupCommitWriter::Pending {
   const AppendRequest* request;
-  std::string_view actor;
-  std::promise<absl::StatusOr<AppendResponse>> done;
+  std::string actor;
+  AppendDone done;
 };
 
 // What the group staged so far, on top of what the store holds.
@@ -28,8 +34,34 @@ struct GroupCommitWriter::GroupState {
   absl::Time last_recorded;
   std::unordered_map<std::string, uint64_t> stream_versions;
   std::unordered_map<std::string, EventIdRecord> event_ids;
-  // Only kept when a validator needs to see the stream's history.
-  std::unordered_map<std::string, std::vector<Entry>> staged_by_stream;
+  // Only kept when a validator needs to see the stream's history: the
+  // entries of each stream that may not be durable yet. The first
+  // `inherited` are the in-flight group's (for streams both groups touch),
+  // the rest this group's.
+  struct StagedStream {
+    size_t inherited = 0;
+    std::vector<Entry> entries;
+  };
+  std::unordered_map<std::string, StagedStream> staged_by_stream;
+  // The group being written while this one is staged, or null.
+  const GroupState* parent = nullptr;
+
+  const EventIdRecord* FindEventId(const std::string& id) const {
+    for (const GroupState* g = this; g != nullptr; g = g->parent) {
+      if (auto it = g->event_ids.find(id); it != g->event_ids.end()) return &it->second;
+    }
+    return nullptr;
+  }
+};
+
+// A staged group on its way to the committer.
+struct GroupCommitWriter::StagedGroup {
+  std::deque<Pending*> group;
+  std::vector<absl::StatusOr<AppendResponse>> results;
+  rocksdb::WriteBatch batch;
+  GroupState state;
+  LogHead head;      // the log's head once the batch is written
+  std::string note;  // its signed checkpoint (empty without a signer)
 };
 
 namespace {
@@ -71,6 +103,15 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
   ts->set_nanos(static_cast<int32_t>(((micros % 1000000) + 1000000) % 1000000) *
                 1000);
 }
+
+// How long the stager waits, after the first request of a group arrives,
+// for as many as its previous group held.
+constexpr auto kGroupFillWait = std::chrono::microseconds(1000);
+// Queued events below which the stager waits for the group being written
+// before it takes the next.
+constexpr size_t kOverlapEvents = 256;
+// Stream versions the stager remembers before it starts afresh.
+constexpr size_t kStreamVersionCacheLimit = 1 << 16;
 
 absl::Status CheckExpectedVersion(const AppendRequest& req, uint64_t current) {
   const auto& ev = req.expected_version();
@@ -149,7 +190,14 @@ absl::StatusOr<std::unique_ptr<GroupCommitWriter>> GroupCommitWriter::Start(
     }
   }
   w->committed_size_.store(w->head_.size);
-  w->thread_ = std::thread([p = w.get()] { p->Run(); });
+  w->commit_thread_ = std::thread([p = w.get()] {
+    pthread_setname_np(pthread_self(), "ledger-commit");
+    p->RunCommitter();
+  });
+  w->thread_ = std::thread([p = w.get()] {
+    pthread_setname_np(pthread_self(), "ledger-stage");
+    p->Run();
+  });
   return w;
 }
 
@@ -177,6 +225,8 @@ absl::Status GroupCommitWriter::LoadState() {
 }
 
 absl::Status GroupCommitWriter::Recover() {
+  stream_version_cache_.clear();
+  in_flight_.reset();
   RETURN_IF_ERROR(store_->Resume());
   RETURN_IF_ERROR(LoadState());
   // The failed batch carried its own signed checkpoint: if it landed, the
@@ -224,23 +274,49 @@ void GroupCommitWriter::Shutdown() {
     std::lock_guard<std::mutex> lock(growth_mu_);
   }
   growth_cv_.notify_all();
+  // The stager commits what is queued and waits for the committer.
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    committer_stop_ = true;
+  }
+  commit_cv_.notify_all();
+  if (commit_thread_.joinable()) commit_thread_.join();
 }
 
 absl::StatusOr<AppendResponse> GroupCommitWriter::Append(
     const AppendRequest& request, std::string_view actor) {
-  RETURN_IF_ERROR(CheckAppendRequest(request, options_.limits));
-  Pending p{&request, actor, {}};
-  std::future<absl::StatusOr<AppendResponse>> result = p.done.get_future();
+  std::promise<absl::StatusOr<AppendResponse>> promise;
+  std::future<absl::StatusOr<AppendResponse>> result = promise.get_future();
+  AppendAsync(request, actor, [&promise](absl::StatusOr<AppendResponse> r) {
+    promise.set_value(std::move(r));
+  });
+  return result.get();
+}
+
+void GroupCommitWriter::AppendAsync(const AppendRequest& request, std::string_view actor,
+                                    AppendDone done) {
+  if (absl::Status bad = CheckAppendRequest(request, options_.limits); !bad.ok()) {
+    done(std::move(bad));
+    return;
+  }
+  auto p = std::make_unique<Pending>(Pending{&request, std::string(actor), std::move(done)});
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    if (stopping_.load()) {
-      return absl::UnavailableError("ledger is shutting down");
+    if (!stopping_.load()) {
+      queue_.push_back(p.get());
+      queued_events_ += static_cast<size_t>(request.events_size());
+      // The stager waits for a first request, then for fill_target_ of them.
+      wake = queue_.size() == 1 || queue_.size() == fill_target_;
+      p.release();
     }
-    queue_.push_back(&p);
   }
-  queue_cv_.notify_one();
-  return result.get();
+  if (p != nullptr) {
+    p->done(absl::UnavailableError("ledger is shutting down"));
+    return;
+  }
+  if (wake) queue_cv_.notify_one();
 }
 
 uint64_t GroupCommitWriter::WaitForSizeAbove(uint64_t size,
@@ -252,83 +328,212 @@ uint64_t GroupCommitWriter::WaitForSizeAbove(uint64_t size,
   return committed_size_.load();
 }
 
+bool GroupCommitWriter::TakeGroup(std::deque<Pending*>& group) {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_.load(); });
+  if (queue_.empty()) return false;  // stopping, and everything queued is done
+  if (queue_.size() < fill_target_ && !stopping_.load()) {
+    queue_cv_.wait_for(lock, kGroupFillWait, [&] {
+      return queue_.size() >= fill_target_ || stopping_.load();
+    });
+  }
+  if (queued_events_ < kOverlapEvents) {
+    // Few events: staging them alongside the group being written would
+    // save little and cost a signature and an fdatasync of their own;
+    // let them join whatever else arrives while it is written.
+    lock.unlock();
+    {
+      std::unique_lock<std::mutex> commit_lock(commit_mu_);
+      commit_cv_.wait(commit_lock, [&] { return !committing_; });
+    }
+    lock.lock();
+  }
+  group.swap(queue_);
+  queued_events_ = 0;
+  fill_target_ = group.size();
+  return true;
+}
+
 void GroupCommitWriter::Run() {
   std::deque<Pending*> group;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_.load(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
-      group.swap(queue_);
-    }
-    CommitGroup(group);
+  while (TakeGroup(group)) {
+    StageGroup(group);
     group.clear();
+  }
+  // A failed last write has answered its callers already.
+  WaitForCommitterIdle().IgnoreError();
+}
+
+absl::Status GroupCommitWriter::WaitForCommitterIdle() {
+  std::unique_lock<std::mutex> lock(commit_mu_);
+  commit_cv_.wait(lock, [&] { return !committing_; });
+  absl::Status failure = std::move(commit_failure_);
+  commit_failure_ = absl::OkStatus();
+  return failure;
+}
+
+void GroupCommitWriter::RunCommitter() {
+  for (;;) {
+    std::shared_ptr<StagedGroup> staged;
+    {
+      std::unique_lock<std::mutex> lock(commit_mu_);
+      commit_cv_.wait(lock, [&] { return handed_ != nullptr || committer_stop_; });
+      if (handed_ == nullptr) return;
+      staged = std::move(handed_);
+      handed_ = nullptr;
+    }
+    absl::Status written = CommitStaged(*staged);
+    staged.reset();
+    {
+      std::lock_guard<std::mutex> lock(commit_mu_);
+      committing_ = false;
+      if (!written.ok()) commit_failure_ = std::move(written);
+    }
+    commit_cv_.notify_all();
   }
 }
 
-void GroupCommitWriter::CommitGroup(std::deque<Pending*>& group) {
-  std::vector<absl::StatusOr<AppendResponse>> results;
-  results.reserve(group.size());
+namespace {
+
+// Answers each caller of `group` with its result; after a durable write,
+// successful ones carry the log's size.
+template <typename Group>
+void Answer(Group& group, std::vector<absl::StatusOr<AppendResponse>>& results,
+            uint64_t log_size) {
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (results[i].ok()) results[i]->set_log_size(log_size);
+    std::unique_ptr<std::remove_pointer_t<typename Group::value_type>> p(group[i]);
+    p->done(std::move(results[i]));
+  }
+}
+
+// Replaces every successful result: the group was not (or may not have
+// been) written.
+void RefuseAll(std::vector<absl::StatusOr<AppendResponse>>& results,
+               const std::string& message) {
+  // One status of its own per caller: a Status shares its message between
+  // copies through a reference count, and these go to other threads.
+  for (auto& r : results) {
+    if (r.ok()) r = absl::UnavailableError(message);
+  }
+}
+
+}  // namespace
+
+absl::Status GroupCommitWriter::CommitStaged(StagedGroup& staged) {
+  absl::Status written = store_->Write(&staged.batch, /*sync=*/true);
+  if (!written.ok()) {
+    RefuseAll(staged.results,
+              absl::StrCat("storage write failed; the append was not acknowledged (it may "
+                           "or may not be recorded); retry with the same event ids: ",
+                           written.message()));
+    Answer(staged.group, staged.results, 0);
+    return written;
+  }
+  if (options_.signer != nullptr) {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_ = {staged.head.size, std::move(staged.note)};
+  }
+  {
+    std::lock_guard<std::mutex> lock(growth_mu_);
+    committed_size_.store(staged.head.size);
+  }
+  growth_cv_.notify_all();
+  Answer(staged.group, staged.results, staged.head.size);
+  return absl::OkStatus();
+}
+
+void GroupCommitWriter::StageGroup(std::deque<Pending*>& group) {
   if (!failure_.ok()) {
     // Storage failed before (a full disk, an I/O error): try to recover
     // first; until it does, every append fails and nothing is acknowledged.
+    WaitForCommitterIdle().IgnoreError();
     if (absl::Status recovered = Recover(); !recovered.ok()) {
       const std::string refused = absl::StrCat(
           "storage is failing; nothing was recorded; retry later with the same event ids (",
           failure_.message(), "; recovery: ", recovered.message(), ")");
-      // One status of its own per caller: a Status shares its message
-      // between copies through a reference count, and these go to other
-      // threads.
-      for (Pending* p : group) p->done.set_value(absl::UnavailableError(refused));
+      for (Pending* p : group) {
+        std::unique_ptr<Pending> owned(p);
+        owned->done(absl::UnavailableError(refused));
+      }
       return;
     }
     failure_ = absl::OkStatus();
   }
-  GroupState state{head_.size, head_.last_leaf_hash, tree_, last_recorded_,
-                   {}, {}, {}};
-  rocksdb::WriteBatch batch;
-  for (Pending* p : group) results.push_back(Stage(*p, state, batch));
-
-  if (state.next_sequence != head_.size) {
-    LogHead new_head{state.next_sequence, state.last_hash};
-    batch.Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead(new_head));
-    std::string note;
-    absl::Status written = absl::OkStatus();
+  auto staged = std::make_shared<StagedGroup>();
+  staged->group.swap(group);
+  staged->state = GroupState{head_.size, head_.last_leaf_hash, tree_, last_recorded_,
+                             {},         {},                   {},    in_flight_ ? &in_flight_->state : nullptr};
+  staged->results.reserve(staged->group.size());
+  for (Pending* p : staged->group) {
+    staged->results.push_back(Stage(*p, staged->state, staged->batch));
+  }
+  GroupState& state = staged->state;
+  const bool writes = state.next_sequence != head_.size;
+  absl::Status signed_ok = absl::OkStatus();
+  if (writes) {
+    staged->head = LogHead{state.next_sequence, state.last_hash};
+    staged->batch.Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead(staged->head));
     if (options_.signer != nullptr) {
-      written = SignCheckpoint(state.tree, &note);
-      if (written.ok()) {
-        batch.Put(store_->meta(), std::string(kMetaCheckpointKey), note);
+      signed_ok = SignCheckpoint(state.tree, &staged->note);
+      if (signed_ok.ok()) {
+        staged->batch.Put(store_->meta(), std::string(kMetaCheckpointKey), staged->note);
       }
     }
-    if (written.ok()) written = store_->Write(&batch, /*sync=*/true);
-    if (!written.ok()) {
-      failure_ = written;
-      for (auto& r : results) {
-        if (r.ok()) {
-          r = absl::UnavailableError(absl::StrCat(
-              "storage write failed; the append was not acknowledged (it may or may not "
-              "be recorded); retry with the same event ids: ", written.message()));
-        }
+  }
+
+  // The group in flight must be durable before this one, built on it, is
+  // handed on or answered.
+  if (absl::Status previous = WaitForCommitterIdle(); !previous.ok()) {
+    failure_ = previous;
+    RefuseAll(staged->results,
+              absl::StrCat("storage write failed; nothing of this append was recorded; retry "
+                           "with the same event ids: ",
+                           previous.message()));
+    // Errors found in checks against the failed group are not to be
+    // trusted either: refuse those too.
+    for (auto& r : staged->results) {
+      if (r.status().code() != absl::StatusCode::kUnavailable) {
+        r = absl::UnavailableError(absl::StrCat(
+            "storage write failed before this append was checked; retry: ",
+            previous.message()));
       }
-    } else {
-      head_ = new_head;
-      tree_ = std::move(state.tree);
-      last_recorded_ = state.last_recorded;
-      if (options_.signer != nullptr) {
-        std::lock_guard<std::mutex> lock(checkpoint_mu_);
-        checkpoint_ = {head_.size, std::move(note)};
-      }
-      {
-        std::lock_guard<std::mutex> lock(growth_mu_);
-        committed_size_.store(head_.size);
-      }
-      growth_cv_.notify_all();
     }
+    Answer(staged->group, staged->results, 0);
+    in_flight_.reset();
+    return;
   }
-  for (size_t i = 0; i < group.size(); ++i) {
-    if (results[i].ok()) results[i]->set_log_size(head_.size);
-    group[i]->done.set_value(std::move(results[i]));
+  state.parent = nullptr;  // what it pointed at is durable now
+  if (!signed_ok.ok()) {
+    RefuseAll(staged->results,
+              absl::StrCat("cannot sign the checkpoint; nothing was recorded; retry: ",
+                           signed_ok.message()));
+    Answer(staged->group, staged->results, 0);
+    in_flight_.reset();
+    return;
   }
+  if (!writes) {
+    // Only refusals and retries of durable appends: nothing to write.
+    Answer(staged->group, staged->results, head_.size);
+    in_flight_.reset();
+    return;
+  }
+  head_ = staged->head;
+  tree_ = state.tree;
+  last_recorded_ = state.last_recorded;
+  if (stream_version_cache_.size() + state.stream_versions.size() > kStreamVersionCacheLimit) {
+    stream_version_cache_.clear();
+  }
+  for (const auto& [stream, version] : state.stream_versions) {
+    stream_version_cache_[stream] = version;
+  }
+  in_flight_ = staged;
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    handed_ = std::move(staged);
+    committing_ = true;
+  }
+  commit_cv_.notify_all();
 }
 
 absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
@@ -344,8 +549,8 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
   for (int i = 0; i < n; ++i) {
     const auto& e = req.events(i);
     std::optional<EventIdRecord> rec;
-    if (auto it = state.event_ids.find(e.event_id()); it != state.event_ids.end()) {
-      rec = it->second;
+    if (const EventIdRecord* staged = state.FindEventId(e.event_id()); staged != nullptr) {
+      rec = *staged;
     } else {
       ASSIGN_OR_RETURN(rec, store_->LookupEventId(e.event_id()));
     }
@@ -384,6 +589,9 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
   if (auto it = state.stream_versions.find(stream);
       it != state.stream_versions.end()) {
     current = it->second;
+  } else if (auto cached = stream_version_cache_.find(stream);
+             cached != stream_version_cache_.end()) {
+    current = cached->second;
   } else {
     ASSIGN_OR_RETURN(current, store_->StreamVersion(stream));
   }
@@ -415,7 +623,19 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
 
   std::vector<Entry>* staged = nullptr;
   if (options_.validator != nullptr) {
-    staged = &state.staged_by_stream[stream];
+    auto [slot, first_in_group] = state.staged_by_stream.try_emplace(stream);
+    staged = &slot->second.entries;
+    if (first_in_group && state.parent != nullptr) {
+      // The in-flight group's own entries of this stream may not be durable
+      // yet (what it inherited from the group before it is).
+      if (auto it = state.parent->staged_by_stream.find(stream);
+          it != state.parent->staged_by_stream.end()) {
+        const auto& theirs = it->second.entries;
+        staged->assign(theirs.begin() + static_cast<std::ptrdiff_t>(it->second.inherited),
+                       theirs.end());
+        slot->second.inherited = staged->size();
+      }
+    }
     GroupStreamHistory history(store_, stream, current - staged->size(), staged);
     ProposedAppend proposal{stream, current, &entries};
     RETURN_IF_ERROR(options_.validator->Validate(proposal, history));

@@ -47,7 +47,12 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
                       std::string(s.message()));
 }
 
-class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
+// Append is served with gRPC's callback API: the call waits for its group
+// to be durable without holding a thread, and the writer's committer
+// finishes it. The other calls are synchronous.
+class LedgerServiceImpl final
+    : public ledger::v1::LedgerService::WithCallbackMethod_Append<
+          ledger::v1::LedgerService::Service> {
  public:
   LedgerServiceImpl(const LedgerStore* store, GroupCommitWriter* writer,
                     std::string verifier_key, const CallAuthorizer* authorizer,
@@ -120,24 +125,36 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Append(grpc::ServerContext* context,
-                      const ledger::v1::AppendRequest* request,
-                      ledger::v1::AppendResponse* response) override {
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const ledger::v1::AppendRequest* request,
+                                   ledger::v1::AppendResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     // A call whose deadline has already passed is not worth writing: the
     // client has stopped waiting and would not learn the outcome.
     if (context->deadline() <= std::chrono::system_clock::now()) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                          "the call's deadline passed before the append started; nothing "
-                          "was recorded");
+      reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                   "the call's deadline passed before the append started; "
+                                   "nothing was recorded"));
+      return reactor;
     }
     // The actor is who the connection proved to be, never anything the
     // request says.
     absl::StatusOr<std::string> actor = authorizer_->AuthorizeAppend(*context, *request);
-    if (!actor.ok()) return ToGrpcStatus(actor.status());
-    absl::StatusOr<ledger::v1::AppendResponse> r = writer_->Append(*request, *actor);
-    if (!r.ok()) return ToGrpcStatus(r.status());
-    *response = std::move(*r);
-    return grpc::Status::OK;
+    if (!actor.ok()) {
+      reactor->Finish(ToGrpcStatus(actor.status()));
+      return reactor;
+    }
+    // The request and response live until Finish.
+    writer_->AppendAsync(*request, *actor,
+                         [reactor, response](absl::StatusOr<ledger::v1::AppendResponse> r) {
+                           if (!r.ok()) {
+                             reactor->Finish(ToGrpcStatus(r.status()));
+                             return;
+                           }
+                           *response = std::move(*r);
+                           reactor->Finish(grpc::Status::OK);
+                         });
+    return reactor;
   }
 
   grpc::Status Read(grpc::ServerContext* context,
@@ -356,7 +373,7 @@ class LedgerServiceImpl final : public ledger::v1::LedgerService::Service {
   const std::string verifier_key_;
   const CallAuthorizer* const authorizer_;
 
-  grpc::Status MayRead(const grpc::ServerContext& context, const char* what) const {
+  grpc::Status MayRead(const grpc::ServerContextBase& context, const char* what) const {
     return ToGrpcStatus(authorizer_->AuthorizeRead(context, what).status());
   }
 
@@ -517,7 +534,7 @@ absl::Status CallAuthorizer::Logged(const absl::Status& denied) {
 }
 
 absl::StatusOr<std::string> CallAuthorizer::SubjectOf(
-    const grpc::ServerContext& context, std::string_view what) const {
+    const grpc::ServerContextBase& context, std::string_view what) const {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth != nullptr && auth->IsPeerAuthenticated()) {
     std::vector<grpc::string_ref> subject =
@@ -533,7 +550,7 @@ absl::StatusOr<std::string> CallAuthorizer::SubjectOf(
 }
 
 absl::StatusOr<std::string> CallAuthorizer::AuthorizeRead(
-    const grpc::ServerContext& context, std::string_view what) const {
+    const grpc::ServerContextBase& context, std::string_view what) const {
   if (policy_ == nullptr) return std::string(kLocalActor);
   ASSIGN_OR_RETURN(std::string subject, SubjectOf(context, what));
   if (absl::Status s = policy_->CheckRead(subject, what); !s.ok()) return Logged(s);
@@ -541,7 +558,7 @@ absl::StatusOr<std::string> CallAuthorizer::AuthorizeRead(
 }
 
 absl::StatusOr<std::string> CallAuthorizer::AuthorizeAdminister(
-    const grpc::ServerContext& context, std::string_view what) const {
+    const grpc::ServerContextBase& context, std::string_view what) const {
   if (policy_ == nullptr) return std::string(kLocalActor);
   ASSIGN_OR_RETURN(std::string subject, SubjectOf(context, what));
   if (absl::Status s = policy_->CheckAdminister(subject, what); !s.ok()) return Logged(s);
@@ -549,7 +566,7 @@ absl::StatusOr<std::string> CallAuthorizer::AuthorizeAdminister(
 }
 
 absl::StatusOr<std::string> CallAuthorizer::AuthorizeAppend(
-    const grpc::ServerContext& context, const ledger::v1::AppendRequest& request) const {
+    const grpc::ServerContextBase& context, const ledger::v1::AppendRequest& request) const {
   if (policy_ == nullptr) return std::string(kLocalActor);
   ASSIGN_OR_RETURN(std::string subject, SubjectOf(context, "Append"));
   if (absl::Status s = policy_->CheckAppend(subject, request); !s.ok()) return Logged(s);
@@ -661,6 +678,13 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   grpc::ResourceQuota quota("ledgerd");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
+  // The synchronous server keeps at most MAX_POLLERS idle threads; a
+  // thread that finishes a call when that many are idle exits, and the
+  // next call starts a new one. An append blocks its thread until its
+  // group is durable, so 16 clients' calls end together: with gRPC's
+  // default of 2, most appends paid for a thread's creation and exit.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              options.max_idle_threads);
   builder.RegisterService(impl->service.get());
   if (options.services != nullptr) {
     ASSIGN_OR_RETURN(std::vector<grpc::Service*> more,

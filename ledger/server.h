@@ -22,6 +22,7 @@
 namespace grpc {
 class Service;
 class ServerContext;
+class ServerContextBase;
 }  // namespace grpc
 
 namespace ledger {
@@ -48,21 +49,21 @@ class CallAuthorizer {
   // The caller's actor when it may read (`what` names the call for the
   // message, e.g. "Read" or "QueryService.Bodies").
   [[nodiscard]] absl::StatusOr<std::string> AuthorizeRead(
-      const grpc::ServerContext& context, std::string_view what) const;
+      const grpc::ServerContextBase& context, std::string_view what) const;
 
   // The caller's actor when it may administer the database (`what`, e.g.
   // "Backup"): the admin role, or anyone on loopback without TLS.
   [[nodiscard]] absl::StatusOr<std::string> AuthorizeAdminister(
-      const grpc::ServerContext& context, std::string_view what) const;
+      const grpc::ServerContextBase& context, std::string_view what) const;
 
   // The caller's actor when it may append every event of `request`.
   [[nodiscard]] absl::StatusOr<std::string> AuthorizeAppend(
-      const grpc::ServerContext& context,
+      const grpc::ServerContextBase& context,
       const ledger::v1::AppendRequest& request) const;
 
  private:
   // The verified certificate subject, or PERMISSION_DENIED without one.
-  absl::StatusOr<std::string> SubjectOf(const grpc::ServerContext& context,
+  absl::StatusOr<std::string> SubjectOf(const grpc::ServerContextBase& context,
                                         std::string_view what) const;
   static absl::Status Logged(const absl::Status& denied);
 
@@ -104,6 +105,9 @@ struct ServerOptions {
   // many concurrent calls on one connection.
   int max_subscriptions = 256;
   int max_threads = 128;
+  // Threads kept waiting for calls when idle (gRPC's MAX_POLLERS): enough
+  // for the concurrent appenders, whose calls end together.
+  int max_idle_threads = 32;
   int max_streams_per_connection = 64;
   // More services; may be null. Must outlive the server.
   ServiceProvider* services = nullptr;

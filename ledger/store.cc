@@ -3,12 +3,15 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/entry.h"
 #include "ledger/status_macros.h"
 #include "rocksdb/options.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 
@@ -20,10 +23,39 @@ namespace {
 constexpr const char* kFamilies[] = {
     "default", "entries", "nodes", "streams", "event_ids", "meta", "projections"};
 
+// The stream part of a `streams` key (the stream bytes and their 0x00):
+// the keys one stream's appends add are consecutive after it.
+class StreamPartOfKey : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "ledger.StreamPartOfKey"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* zero = std::memchr(key.data(), 0, key.size());
+    return rocksdb::Slice(key.data(),
+                          static_cast<const char*>(zero) - key.data() + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), 0, key.size()) != nullptr;
+  }
+};
+
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
   t.block_size = 16 * 1024;
+  // Memtable insert hints. One group's keys in `nodes` interleave the
+  // levels (leaf 7 closes nodes at levels 0 to 3), and in `streams` the
+  // streams of its requests; within one level, or one stream, they only
+  // ascend. A hint per level (the key's first byte) and per stream lets
+  // each insert start where the last one of its kind ended instead of
+  // searching the skip list from the top: at 1,000 events per request that
+  // was a large share of the writer thread's time.
+  if (name == "nodes") {
+    o.memtable_insert_with_hint_prefix_extractor.reset(
+        rocksdb::NewFixedPrefixTransform(1));
+  } else if (name == "streams") {
+    o.memtable_insert_with_hint_prefix_extractor =
+        std::make_shared<StreamPartOfKey>();
+  }
   if (name == "streams" || name == "event_ids") {
     // Point lookups dominate on these families.
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

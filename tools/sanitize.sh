@@ -27,7 +27,7 @@ TSAN_TESTS=(ledger_core_test involvement_rules_test)
 # TSan either, so it reports races inside RocksDB (a Version or an index
 # reader freed by its flush thread while a Get reads it). They run in the
 # normal and ASan+UBSan builds.
-TSAN_GTEST_FILTER='-StorageFaultTest.*'
+TSAN_GTEST_FILTER='-StorageFaultTest.*:PipelineTest.AFailedWrite*'
 
 # Reports go to files as well as failing the process, so a report from a
 # program an integration test started (whose stderr the test may swallow)
