@@ -42,7 +42,17 @@ absl::StatusOr<ledger::v1::Entry> ParseStoredEntry(std::string_view bytes) {
     return absl::DataLossError(
         "entry bytes hold fields that ledger.v1.Entry does not define");
   }
-  if (SerializeEntry(entry) != bytes) {
+  // Entry has no map fields, so its plain serialization is the canonical
+  // one (SerializeEntry); into a reused buffer, without a stream.
+  const size_t size = entry.ByteSizeLong();
+  if (size != bytes.size()) {
+    return absl::DataLossError(
+        "entry bytes are not the canonical serialization of the entry");
+  }
+  thread_local std::string canonical;
+  canonical.resize(size);
+  entry.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(canonical.data()));
+  if (std::string_view(canonical) != bytes) {
     return absl::DataLossError(
         "entry bytes are not the canonical serialization of the entry");
   }

@@ -106,7 +106,7 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
 
 // How long the stager waits, after the first request of a group arrives,
 // for as many as its previous group held.
-constexpr auto kGroupFillWait = std::chrono::microseconds(1000);
+constexpr auto kGroupFillWait = std::chrono::microseconds(2000);
 // Queued events below which the stager waits for the group being written
 // before it takes the next.
 constexpr size_t kOverlapEvents = 256;
@@ -350,7 +350,7 @@ bool GroupCommitWriter::TakeGroup(std::deque<Pending*>& group) {
   }
   group.swap(queue_);
   queued_events_ = 0;
-  fill_target_ = group.size();
+  fill_target_ = std::max(group.size(), fill_target_ / 2);
   return true;
 }
 
@@ -439,6 +439,12 @@ absl::Status GroupCommitWriter::CommitStaged(StagedGroup& staged) {
     committed_size_.store(staged.head.size);
   }
   growth_cv_.notify_all();
+  {
+    // Callers in this group, and those queued meanwhile, are the load: the
+    // stager waits for as many before it takes the next group.
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    fill_target_ = staged.group.size() + queue_.size();
+  }
   Answer(staged.group, staged.results, staged.head.size);
   return absl::OkStatus();
 }
