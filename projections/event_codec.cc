@@ -4,6 +4,7 @@
 
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -84,9 +85,10 @@ namespace {
 // Every event type of events.proto by full name, with its prototype: the
 // descriptor pool's lookup by name and the factory's by descriptor cost
 // more than parsing a typical event.
-const std::unordered_map<std::string, const pb::Message*>& EventPrototypes() {
+// Keys view the descriptors' own names, which live as long as the program.
+const std::unordered_map<std::string_view, const pb::Message*>& EventPrototypes() {
   static const auto* prototypes = [] {
-    auto* m = new std::unordered_map<std::string, const pb::Message*>();
+    auto* m = new std::unordered_map<std::string_view, const pb::Message*>();
     const pb::FileDescriptor* file = v1::Date::descriptor()->file();
     for (int i = 0; i < file->message_type_count(); ++i) {
       const pb::Descriptor* desc = file->message_type(i);
@@ -101,7 +103,10 @@ const std::unordered_map<std::string, const pb::Message*>& EventPrototypes() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<pb::Message>> DecodeEvent(const pb::Any& payload) {
-  const std::string type_name = TypeName(payload);
+  // TypeName's text, without a copy.
+  std::string_view type_name = payload.type_url();
+  const size_t slash = type_name.rfind('/');
+  type_name = slash == std::string_view::npos ? std::string_view() : type_name.substr(slash + 1);
   if (type_name.substr(0, kEventPackage.size()) != kEventPackage) {
     return absl::InvalidArgumentError(
         absl::StrCat("payload.type_url: '", payload.type_url(),
@@ -111,12 +116,12 @@ absl::StatusOr<std::unique_ptr<pb::Message>> DecodeEvent(const pb::Any& payload)
   auto it = prototypes.find(type_name);
   if (it == prototypes.end()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "payload.type_url: '", type_name, "' is not an involvement.v1 event type"));
+        "payload.type_url: '", std::string(type_name), "' is not an involvement.v1 event type"));
   }
   std::unique_ptr<pb::Message> msg(it->second->New());
   if (!msg->ParseFromString(payload.value())) {
     return absl::InvalidArgumentError(
-        absl::StrCat("payload.value: does not parse as ", type_name));
+        absl::StrCat("payload.value: does not parse as ", std::string(type_name)));
   }
   return msg;
 }
