@@ -42,6 +42,10 @@ class AppendValidator {
   virtual ~AppendValidator() = default;
   virtual absl::Status Validate(const ProposedAppend& append,
                                 const StreamHistory& history) = 0;
+  // Whether Validate may read the history of `stream`. When false the
+  // writer need not keep a group's earlier entries of the stream at hand,
+  // and Validate must not call history.ForEach for it.
+  virtual bool NeedsHistory(std::string_view stream) const { return true; }
 };
 
 }  // namespace ledger

@@ -31,6 +31,13 @@ std::string SerializeEntry(const ledger::v1::Entry& entry) {
   return SerializeDeterministic(entry);
 }
 
+void SerializeEntryTo(const ledger::v1::Entry& entry, std::string* out) {
+  // Entry has no map fields, so its plain serialization is the canonical
+  // one: the same bytes as SerializeEntry, without a stream.
+  out->resize(entry.ByteSizeLong());
+  entry.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out->data()));
+}
+
 absl::StatusOr<ledger::v1::Entry> ParseStoredEntry(std::string_view bytes) {
   ledger::v1::Entry entry;
   if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -42,16 +49,8 @@ absl::StatusOr<ledger::v1::Entry> ParseStoredEntry(std::string_view bytes) {
     return absl::DataLossError(
         "entry bytes hold fields that ledger.v1.Entry does not define");
   }
-  // Entry has no map fields, so its plain serialization is the canonical
-  // one (SerializeEntry); into a reused buffer, without a stream.
-  const size_t size = entry.ByteSizeLong();
-  if (size != bytes.size()) {
-    return absl::DataLossError(
-        "entry bytes are not the canonical serialization of the entry");
-  }
   thread_local std::string canonical;
-  canonical.resize(size);
-  entry.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(canonical.data()));
+  SerializeEntryTo(entry, &canonical);
   if (std::string_view(canonical) != bytes) {
     return absl::DataLossError(
         "entry bytes are not the canonical serialization of the entry");

@@ -22,6 +22,8 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
 
 // The bytes stored and hashed for `entry`: its deterministic serialization.
 std::string SerializeEntry(const ledger::v1::Entry& entry);
+// The same bytes into `out`, reusing its buffer.
+void SerializeEntryTo(const ledger::v1::Entry& entry, std::string* out);
 
 // Parses stored bytes. Fails with DATA_LOSS if they do not parse, or if
 // they are not the canonical serialization of what they parse to (so two

@@ -69,15 +69,23 @@ namespace {
 // The stream's stored entries, then those staged earlier in this group.
 class GroupStreamHistory : public StreamHistory {
  public:
-  GroupStreamHistory(const LedgerStore* store, std::string_view stream,
+  // `kept` false: the validator said it would not read this stream's
+  // history, and the group's earlier entries of it were not kept.
+  GroupStreamHistory(const LedgerStore* store, std::string_view stream, bool kept,
                      uint64_t stored_version, const std::vector<Entry>* staged)
       : store_(store),
         stream_(stream),
+        kept_(kept),
         stored_version_(stored_version),
         staged_(staged) {}
 
   absl::Status ForEach(
       const std::function<absl::Status(const Entry&)>& visit) const override {
+    if (!kept_) {
+      return absl::InternalError(absl::StrCat(
+          "the validator read the history of ", std::string(stream_),
+          " after saying it would not (NeedsHistory)"));
+    }
     for (uint64_t v = 1; v <= stored_version_; ++v) {
       ASSIGN_OR_RETURN(uint64_t seq, store_->StreamSequence(stream_, v));
       ASSIGN_OR_RETURN(std::string bytes, store_->GetEntryBytes(seq));
@@ -93,6 +101,7 @@ class GroupStreamHistory : public StreamHistory {
  private:
   const LedgerStore* store_;
   std::string_view stream_;
+  bool kept_;
   uint64_t stored_version_;
   const std::vector<Entry>* staged_;
 };
@@ -550,16 +559,33 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
 
   // Idempotency first: a retry of a committed append must succeed even
   // though its expected version no longer holds.
+  // Ids staged in this group or the one in flight, then the rest from the
+  // store in one lookup.
+  std::vector<std::optional<EventIdRecord>>& records = records_scratch_;
+  records.assign(n, std::nullopt);
+  std::vector<std::string_view>& unstaged = ids_scratch_;
+  std::vector<int>& unstaged_index = index_scratch_;
+  unstaged.clear();
+  unstaged_index.clear();
+  for (int i = 0; i < n; ++i) {
+    const std::string& id = req.events(i).event_id();
+    if (const EventIdRecord* staged = state.FindEventId(id); staged != nullptr) {
+      records[i] = *staged;
+    } else {
+      unstaged.push_back(id);
+      unstaged_index.push_back(i);
+    }
+  }
+  if (!unstaged.empty()) {
+    std::vector<std::optional<EventIdRecord>>& stored = stored_scratch_;
+    RETURN_IF_ERROR(store_->LookupEventIds(unstaged, &stored));
+    for (size_t k = 0; k < unstaged.size(); ++k) records[unstaged_index[k]] = stored[k];
+  }
   std::vector<EventIdRecord> found;
   int first_new = -1;
   for (int i = 0; i < n; ++i) {
     const auto& e = req.events(i);
-    std::optional<EventIdRecord> rec;
-    if (const EventIdRecord* staged = state.FindEventId(e.event_id()); staged != nullptr) {
-      rec = *staged;
-    } else {
-      ASSIGN_OR_RETURN(rec, store_->LookupEventId(e.event_id()));
-    }
+    const std::optional<EventIdRecord>& rec = records[i];
     if (!rec.has_value()) {
       if (first_new < 0) first_new = i;
       continue;
@@ -604,13 +630,17 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
   RETURN_IF_ERROR(CheckExpectedVersion(req, current));
 
   absl::Time recorded = std::max(options_.clock(), state.last_recorded);
-  std::vector<Entry> entries(n);
-  std::vector<std::string> bytes(n);
+  // Reused from request to request, so that their buffers are too.
+  std::vector<Entry>& entries = entries_scratch_;
+  entries.resize(n);
+  std::vector<std::string>& bytes = bytes_scratch_;
+  if (bytes.size() < static_cast<size_t>(n)) bytes.resize(n);
   std::vector<Hash> leaves(n);
   Hash prev = state.last_hash;
   for (int i = 0; i < n; ++i) {
     const auto& in = req.events(i);
     Entry& e = entries[i];
+    e.Clear();
     e.set_sequence(state.next_sequence + i);
     e.set_stream(stream);
     e.set_stream_version(current + 1 + i);
@@ -618,31 +648,35 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     *e.mutable_payload() = in.payload();
     if (in.has_occurred_at()) *e.mutable_occurred_at() = in.occurred_at();
     SetTimestamp(recorded, e.mutable_recorded_at());
-    e.set_actor(std::string(p.actor));
+    e.set_actor(p.actor);
     e.set_prev_hash(AsBytes(prev).data(), prev.size());
     e.set_correlation_id(in.correlation_id());
     e.set_causation_id(in.causation_id());
-    bytes[i] = SerializeEntry(e);
+    SerializeEntryTo(e, &bytes[i]);
     leaves[i] = LeafHash(bytes[i]);
     prev = leaves[i];
   }
 
   std::vector<Entry>* staged = nullptr;
   if (options_.validator != nullptr) {
-    auto [slot, first_in_group] = state.staged_by_stream.try_emplace(stream);
-    staged = &slot->second.entries;
-    if (first_in_group && state.parent != nullptr) {
-      // The in-flight group's own entries of this stream may not be durable
-      // yet (what it inherited from the group before it is).
-      if (auto it = state.parent->staged_by_stream.find(stream);
-          it != state.parent->staged_by_stream.end()) {
-        const auto& theirs = it->second.entries;
-        staged->assign(theirs.begin() + static_cast<std::ptrdiff_t>(it->second.inherited),
-                       theirs.end());
-        slot->second.inherited = staged->size();
+    const bool needs_history = options_.validator->NeedsHistory(stream);
+    if (needs_history) {
+      auto [slot, first_in_group] = state.staged_by_stream.try_emplace(stream);
+      staged = &slot->second.entries;
+      if (first_in_group && state.parent != nullptr) {
+        // The in-flight group's own entries of this stream may not be
+        // durable yet (what it inherited from the group before it is).
+        if (auto it = state.parent->staged_by_stream.find(stream);
+            it != state.parent->staged_by_stream.end()) {
+          const auto& theirs = it->second.entries;
+          staged->assign(theirs.begin() + static_cast<std::ptrdiff_t>(it->second.inherited),
+                         theirs.end());
+          slot->second.inherited = staged->size();
+        }
       }
     }
-    GroupStreamHistory history(store_, stream, current - staged->size(), staged);
+    GroupStreamHistory history(store_, stream, needs_history,
+                               needs_history ? current - staged->size() : 0, staged);
     ProposedAppend proposal{stream, current, &entries};
     RETURN_IF_ERROR(options_.validator->Validate(proposal, history));
   }

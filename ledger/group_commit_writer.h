@@ -35,7 +35,9 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -183,6 +185,14 @@ class GroupCommitWriter {
   // Stream versions as staged, for streams appended to recently (bounded;
   // cleared after a failure). Saves a RocksDB seek per request.
   std::unordered_map<std::string, uint64_t> stream_version_cache_;
+  // Stage's working space, reused from request to request (with the
+  // buffers of its entries and their bytes).
+  std::vector<ledger::v1::Entry> entries_scratch_;
+  std::vector<std::string> bytes_scratch_;
+  std::vector<std::optional<EventIdRecord>> records_scratch_;
+  std::vector<std::optional<EventIdRecord>> stored_scratch_;
+  std::vector<std::string_view> ids_scratch_;
+  std::vector<int> index_scratch_;
 
   std::atomic<uint64_t> committed_size_{0};
   mutable std::mutex checkpoint_mu_;

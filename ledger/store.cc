@@ -287,6 +287,29 @@ absl::StatusOr<std::optional<EventIdRecord>> LedgerStore::LookupEventId(
   return rec;
 }
 
+absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& ids,
+                                         std::vector<std::optional<EventIdRecord>>* out) const {
+  const size_t n = ids.size();
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(n);
+  for (std::string_view id : ids) keys.emplace_back(id.data(), id.size());
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  db_->MultiGet(rocksdb::ReadOptions(), event_ids_, n, keys.data(), values.data(),
+                statuses.data());
+  out->assign(n, std::nullopt);
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    RETURN_IF_ERROR(FromRocksStatus(statuses[i], "cannot read event-id index"));
+    (*out)[i] = DecodeEventIdRecord(values[i].ToStringView());
+    if (!(*out)[i].has_value()) {
+      return absl::DataLossError(
+          absl::StrCat("event-id index value for ", std::string(ids[i]), " is malformed"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
   std::string value;
   rocksdb::Status s =

@@ -61,6 +61,10 @@ class LedgerStore {
   // The record of `event_id`, or nullopt if it was never appended.
   [[nodiscard]] absl::StatusOr<std::optional<EventIdRecord>> LookupEventId(
       std::string_view event_id) const;
+  // The same for many ids at once (one RocksDB MultiGet): out[i] is the
+  // record of ids[i].
+  [[nodiscard]] absl::Status LookupEventIds(const std::vector<std::string_view>& ids,
+                                            std::vector<std::optional<EventIdRecord>>* out) const;
 
   // Stored hash of complete subtree (level, index) of the Merkle tree
   // (ledger/merkle.h); NOT_FOUND when absent, DATA_LOSS when malformed.

@@ -379,6 +379,10 @@ absl::Status Apply(const StreamName& sn, const Entry& entry,
 
 }  // namespace
 
+bool InvolvementValidator::NeedsHistory(std::string_view stream) const {
+  return ParseStreamName(stream).has_value();
+}
+
 absl::Status InvolvementValidator::Validate(const ledger::ProposedAppend& append,
                                             const ledger::StreamHistory& history) {
   std::optional<StreamName> sn = ParseStreamName(append.stream);

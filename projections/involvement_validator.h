@@ -42,6 +42,8 @@ class InvolvementValidator : public ledger::AppendValidator {
  public:
   absl::Status Validate(const ledger::ProposedAppend& append,
                         const ledger::StreamHistory& history) override;
+  // Only domain streams' histories are read.
+  bool NeedsHistory(std::string_view stream) const override;
 };
 
 }  // namespace involvement

@@ -962,3 +962,40 @@ TEST_F(GroupCommitWriterTest, ManyThreadsAppendConcurrently) {
 
 }  // namespace
 }  // namespace ledger
+
+namespace ledger {
+namespace {
+
+// A validator that says it never reads history, and counts its calls; with
+// `read_anyway` it reads it all the same.
+class HistoryFreeValidator : public AppendValidator {
+ public:
+  absl::Status Validate(const ProposedAppend&, const StreamHistory& history) override {
+    ++calls;
+    if (!read_anyway) return absl::OkStatus();
+    return history.ForEach([](const Entry&) { return absl::OkStatus(); });
+  }
+  bool NeedsHistory(std::string_view) const override { return false; }
+  bool read_anyway = false;
+  int calls = 0;
+};
+
+TEST_F(GroupCommitWriterTest, ValidatorThatNeedsNoHistoryIsStillAskedAndMayNotReadIt) {
+  HistoryFreeValidator validator;
+  options_.validator = &validator;
+  ASSERT_NO_FATAL_FAILURE(OpenLedger());
+  MustAppend(MakeAppendRequest("s", "a", 2));
+  MustAppend(MakeAppendRequest("s", "b", 1));
+  EXPECT_EQ(validator.calls, 2);
+  EXPECT_EQ(writer_->CommittedSize(), 3u);
+
+  // Breaking its word is refused, not answered from a partial history.
+  validator.read_anyway = true;
+  EXPECT_THAT(Append(MakeAppendRequest("s", "c", 1)),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("NeedsHistory")));
+  EXPECT_EQ(writer_->CommittedSize(), 3u);
+  EXPECT_TRUE(Verify().intact);
+}
+
+}  // namespace
+}  // namespace ledger
