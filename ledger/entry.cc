@@ -4,13 +4,18 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/unknown_field_set.h>
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
-#include "ledger/keys.h"
 
 namespace ledger {
 
+absl::Time TimeOf(int64_t seconds, int32_t nanos) {
+  return absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
+}
+
 absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+  return TimeOf(ts.seconds(), ts.nanos());
 }
 
 std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
@@ -60,47 +65,65 @@ absl::StatusOr<ledger::v1::Entry> ParseStoredEntry(std::string_view bytes) {
 
 namespace {
 
-void AddField(Sha256& h, std::string_view field) {
-  std::string len = EncodeBigEndian64(field.size());
-  h.Update(len);
-  h.Update(field);
+// Writes `v` big-endian at `p` and moves past it.
+void PutBigEndian64(char*& p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
+  p += 8;
 }
 
-Hash Digest(std::string_view stream, std::string_view event_id,
-            const google::protobuf::Any& payload, bool has_occurred_at,
-            const google::protobuf::Timestamp& occurred_at,
-            std::string_view correlation_id, std::string_view causation_id) {
-  Sha256 h;
-  static constexpr std::string_view kDomain = "ledger.v1.EventContent\n";
-  h.Update(kDomain);
-  AddField(h, stream);
-  AddField(h, event_id);
-  AddField(h, payload.type_url());
-  AddField(h, payload.value());
-  std::string when;
-  if (has_occurred_at) {
-    AppendBigEndian64(&when, static_cast<uint64_t>(occurred_at.seconds()));
-    AppendBigEndian64(&when, static_cast<uint64_t>(occurred_at.nanos()));
-  }
-  AddField(h, when);
-  AddField(h, correlation_id);
-  AddField(h, causation_id);
-  return h.Finish();
+void PutField(char*& p, std::string_view field) {
+  PutBigEndian64(p, field.size());
+  std::memcpy(p, field.data(), field.size());
+  p += field.size();
 }
 
 }  // namespace
 
+Hash EventContentDigest(const EventContent& c) {
+  static constexpr std::string_view kDomain = "ledger.v1.EventContent\n";
+  const std::string_view fields[] = {c.stream, c.event_id, c.payload_type_url,
+                                     c.payload_value, c.correlation_id,
+                                     c.causation_id};
+  size_t size = kDomain.size() + 8 + (c.has_occurred_at ? 16 : 0);
+  for (std::string_view f : fields) size += 8 + f.size();
+  // The input is gathered and hashed in one update, by one hasher per
+  // thread: the verifier digests every entry of the log.
+  thread_local Sha256 h;
+  thread_local std::string in;
+  if (in.size() < size) in.resize(size);
+  char* p = in.data();
+  std::memcpy(p, kDomain.data(), kDomain.size());
+  p += kDomain.size();
+  for (int i = 0; i < 4; ++i) PutField(p, fields[i]);
+  PutBigEndian64(p, c.has_occurred_at ? 16 : 0);
+  if (c.has_occurred_at) {
+    PutBigEndian64(p, static_cast<uint64_t>(c.occurred_seconds));
+    PutBigEndian64(p, static_cast<uint64_t>(c.occurred_nanos));
+  }
+  PutField(p, fields[4]);
+  PutField(p, fields[5]);
+  h.Update(in.data(), size);
+  return h.Finish();
+}
+
 Hash EventContentDigest(std::string_view stream,
                         const ledger::v1::EventData& event) {
-  return Digest(stream, event.event_id(), event.payload(),
-                event.has_occurred_at(), event.occurred_at(),
-                event.correlation_id(), event.causation_id());
+  return EventContentDigest(EventContent{
+      stream, event.event_id(), event.payload().type_url(),
+      event.payload().value(), event.has_occurred_at(),
+      event.occurred_at().seconds(), event.occurred_at().nanos(),
+      event.correlation_id(), event.causation_id()});
+}
+
+EventContent ContentOf(const ledger::v1::Entry& entry) {
+  return EventContent{entry.stream(), entry.event_id(), entry.payload().type_url(),
+                      entry.payload().value(), entry.has_occurred_at(),
+                      entry.occurred_at().seconds(), entry.occurred_at().nanos(),
+                      entry.correlation_id(), entry.causation_id()};
 }
 
 Hash EventContentDigest(const ledger::v1::Entry& entry) {
-  return Digest(entry.stream(), entry.event_id(), entry.payload(),
-                entry.has_occurred_at(), entry.occurred_at(),
-                entry.correlation_id(), entry.causation_id());
+  return EventContentDigest(ContentOf(entry));
 }
 
 }  // namespace ledger

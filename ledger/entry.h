@@ -13,8 +13,9 @@
 
 namespace ledger {
 
-// A protobuf Timestamp as an absl::Time.
+// A protobuf Timestamp (or its two fields) as an absl::Time.
 absl::Time TimeOf(const google::protobuf::Timestamp& ts);
+absl::Time TimeOf(int64_t seconds, int32_t nanos);
 
 // The deterministic serialization of `message` (map fields in key order),
 // so equal messages give equal bytes.
@@ -30,10 +31,27 @@ void SerializeEntryTo(const ledger::v1::Entry& entry, std::string* out);
 // different byte strings can never claim to be the same entry).
 absl::StatusOr<ledger::v1::Entry> ParseStoredEntry(std::string_view bytes);
 
-// Digest of what the client said about one event: stream, event id,
-// payload type and value, occurred_at, correlation and causation ids. Two
-// appends of the "same" event have the same digest. Computable from the
-// request and, identically, from the stored Entry.
+// What the client said about one event: stream, event id, payload type
+// and value, occurred_at, correlation and causation ids. Views into a
+// message or into stored bytes, valid while those live.
+struct EventContent {
+  std::string_view stream;
+  std::string_view event_id;
+  std::string_view payload_type_url;
+  std::string_view payload_value;
+  bool has_occurred_at = false;
+  int64_t occurred_seconds = 0;
+  int32_t occurred_nanos = 0;
+  std::string_view correlation_id;
+  std::string_view causation_id;
+};
+
+// Digest of an event's content. Two appends of the "same" event have the
+// same digest. Computable from the request and, identically, from the
+// stored Entry (docs/format.md, "event_ids", gives the bytes it covers).
+Hash EventContentDigest(const EventContent& content);
+// The content of a stored entry (views into `entry`).
+EventContent ContentOf(const ledger::v1::Entry& entry);
 Hash EventContentDigest(std::string_view stream,
                         const ledger::v1::EventData& event);
 Hash EventContentDigest(const ledger::v1::Entry& entry);

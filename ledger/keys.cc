@@ -32,9 +32,16 @@ std::string StreamIndexPrefix(std::string_view stream) {
   return key;
 }
 
+void AppendStreamIndexKey(std::string* out, std::string_view stream,
+                          uint64_t version) {
+  out->append(stream);
+  out->push_back('\0');
+  AppendBigEndian64(out, version);
+}
+
 std::string StreamIndexKey(std::string_view stream, uint64_t version) {
-  std::string key = StreamIndexPrefix(stream);
-  AppendBigEndian64(&key, version);
+  std::string key;
+  AppendStreamIndexKey(&key, stream, version);
   return key;
 }
 
@@ -57,12 +64,16 @@ std::optional<NodeKeyParts> ParseNodeKey(std::string_view key) {
   return NodeKeyParts{static_cast<uint8_t>(key[0]), *DecodeBigEndian64(key.substr(1))};
 }
 
+void AppendEventIdRecord(std::string* out, const EventIdRecord& r) {
+  AppendBigEndian64(out, r.sequence);
+  AppendBigEndian64(out, r.stream_version);
+  out->append(AsBytes(r.content_digest));
+}
+
 std::string EncodeEventIdRecord(const EventIdRecord& r) {
   std::string out;
   out.reserve(48);
-  AppendBigEndian64(&out, r.sequence);
-  AppendBigEndian64(&out, r.stream_version);
-  out.append(AsBytes(r.content_digest));
+  AppendEventIdRecord(&out, r);
   return out;
 }
 

@@ -26,6 +26,9 @@ inline std::string EntryKey(uint64_t sequence) {
 // Key in the `streams` family: stream bytes, 0x00, big-endian version.
 // Stream names never contain 0x00, so one stream's keys are contiguous.
 std::string StreamIndexKey(std::string_view stream, uint64_t version);
+// Appends StreamIndexKey(stream, version) to `out`.
+void AppendStreamIndexKey(std::string* out, std::string_view stream,
+                          uint64_t version);
 // The prefix shared by every key of `stream` (stream bytes and 0x00).
 std::string StreamIndexPrefix(std::string_view stream);
 // Splits a `streams` key; nullopt when malformed.
@@ -42,6 +45,8 @@ struct EventIdRecord {
   Hash content_digest{};  // EventContentDigest of the stored event
 };
 std::string EncodeEventIdRecord(const EventIdRecord& r);
+// Appends EncodeEventIdRecord(r) to `out`.
+void AppendEventIdRecord(std::string* out, const EventIdRecord& r);
 std::optional<EventIdRecord> DecodeEventIdRecord(std::string_view bytes);
 
 // Value of the `head` key in the `meta` family: the log size and the leaf

@@ -1,12 +1,19 @@
 #include "ledger/verifier.h"
 
-#include <array>
-#include <cstring>
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/entry.h"
+#include "ledger/entry_chunk.h"
 #include "ledger/merkle.h"
+#include "ledger/multiset_digest.h"
 #include "ledger/signed_note.h"
 #include "ledger/status_macros.h"
 
@@ -15,35 +22,6 @@ namespace ledger {
 using ledger::v1::Entry;
 
 namespace {
-
-// An order-independent digest of a set of key/value pairs: the lane-wise
-// sum of their SHA-256 hashes. Equal sets give equal sums; any added,
-// removed or changed pair changes the sum (barring a deliberate collision,
-// which the chain and the Merkle tree, not the indexes, guard against).
-class MultisetDigest {
- public:
-  void Add(std::string_view key, std::string_view value) {
-    hasher_.Update(EncodeBigEndian64(key.size()));
-    hasher_.Update(key);
-    hasher_.Update(value);
-    Hash h = hasher_.Finish();
-    for (int i = 0; i < 4; ++i) {
-      uint64_t lane;
-      std::memcpy(&lane, h.data() + 8 * i, 8);
-      lanes_[i] += lane;
-    }
-    ++count_;
-  }
-  bool operator==(const MultisetDigest& o) const {
-    return lanes_ == o.lanes_ && count_ == o.count_;
-  }
-  bool operator!=(const MultisetDigest& o) const { return !(*this == o); }
-
- private:
-  Sha256 hasher_;
-  std::array<uint64_t, 4> lanes_{};
-  uint64_t count_ = 0;
-};
 
 VerifyReport Bad(uint64_t entries, std::optional<uint64_t> seq,
                  std::string reason) {
@@ -74,11 +52,6 @@ absl::StatusOr<uint64_t> BlameBrokenLink(const LedgerStore& store,
   if (follower.has_value() && *follower == leaf_k) return k - 1;
   return k;
 }
-
-struct IndexExpectations {
-  MultisetDigest streams;
-  MultisetDigest event_ids;
-};
 
 // Finds the first entry whose index records are wrong, or else the index
 // record that no entry accounts for.
@@ -251,6 +224,198 @@ absl::StatusOr<std::optional<VerifyReport>> CheckStoredCheckpoint(
   return std::optional<VerifyReport>();
 }
 
+// Read ahead in a whole-family scan. Larger is slower here: RocksDB
+// allocates the buffer afresh.
+constexpr size_t kScanReadahead = 256 << 10;
+
+// Sums the records of one index family.
+absl::StatusOr<MultisetDigest> DigestFamily(const LedgerStore& store,
+                                            rocksdb::ColumnFamilyHandle* family,
+                                            const rocksdb::Snapshot* snapshot,
+                                            const std::atomic<bool>& cancel,
+                                            std::string_view what) {
+  MultisetDigest digest;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(ScanReadOptions(snapshot, kScanReadahead), family));
+  uint64_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (++n % 4096 == 0 && cancel.load(std::memory_order_relaxed)) break;
+    digest.Add(it->key().ToStringView(), it->value().ToStringView());
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), std::string("cannot read ") + std::string(what)));
+  return digest;
+}
+
+// Runs the checks that need no earlier entries on a few threads: the
+// digests of the two index families, and the entry chunks below the head,
+// in order, at most a window of them ahead of the caller. The caller
+// takes chunk results in order with Take. Destroying the scheduler stops
+// the threads.
+class ChunkScheduler {
+ public:
+  ChunkScheduler(const LedgerStore& store, const rocksdb::Snapshot* snapshot,
+                 uint64_t log_size, int chunk_level, unsigned threads)
+      : store_(store),
+        snapshot_(snapshot),
+        chunk_level_(chunk_level),
+        chunks_((log_size + (uint64_t{1} << chunk_level) - 1) >> chunk_level) {
+    options_.db = store.db();
+    options_.entries = store.entries();
+    options_.nodes = store.nodes();
+    options_.snapshot = snapshot;
+    options_.log_size = log_size;
+    options_.cancel = &cancel_;
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    window_ = 2 * threads + 1;
+    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  }
+
+  ~ChunkScheduler() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancel_.store(true);
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+  const ChunkReadOptions& options() const { return options_; }
+  uint64_t chunks() const { return chunks_; }
+
+  // The result of chunk `k`; chunks are taken in order, each once.
+  ChunkResult Take(uint64_t k) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_.count(k) > 0; });
+    ChunkResult r = std::move(done_[k]);
+    done_.erase(k);
+    taken_ = k + 1;
+    cv_.notify_all();
+    return r;
+  }
+
+  // The digests of the stream and event-id index families.
+  absl::StatusOr<MultisetDigest> TakeIndexDigest(int which) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return index_[which].has_value(); });
+    return *index_[which];
+  }
+
+ private:
+  // Jobs 0 and 1 digest the index families: the longest jobs go first, so
+  // that the short chunk jobs even out the threads' finishing times. Then
+  // job 2 + k checks chunk k.
+  void Work() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cancel_.load()) {
+      const uint64_t job = next_job_;
+      if (job < 2) {
+        ++next_job_;
+        lock.unlock();
+        absl::StatusOr<MultisetDigest> d =
+            job == 0 ? DigestFamily(store_, store_.streams(), snapshot_, cancel_,
+                                    "stream index")
+                     : DigestFamily(store_, store_.event_ids(), snapshot_, cancel_,
+                                    "event-id index");
+        lock.lock();
+        index_[job] = std::move(d);
+      } else if (job < chunks_ + 2) {
+        const uint64_t k = job - 2;
+        if (k >= taken_ + window_) {
+          cv_.wait(lock);
+          continue;
+        }
+        ++next_job_;
+        lock.unlock();
+        ChunkResult r = CheckEntryChunk(options_, k << chunk_level_, chunk_level_);
+        lock.lock();
+        done_.emplace(k, std::move(r));
+      } else {
+        return;
+      }
+      cv_.notify_all();
+    }
+  }
+
+  const LedgerStore& store_;
+  const rocksdb::Snapshot* const snapshot_;
+  const int chunk_level_;
+  const uint64_t chunks_;
+  ChunkReadOptions options_;
+  uint64_t window_ = 1;
+  std::atomic<bool> cancel_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t next_job_ = 0;  // guarded by mu_, as below
+  uint64_t taken_ = 0;
+  std::map<uint64_t, ChunkResult> done_;
+  std::optional<absl::StatusOr<MultisetDigest>> index_[2];
+  std::vector<std::thread> threads_;  // last: started once the rest exists
+};
+
+// Checks the stored tree nodes above the chunks' subtrees, which the
+// chunks' roots give, as they come, in key order per level.
+class UpperNodeChecker {
+ public:
+  UpperNodeChecker(const LedgerStore& store, const rocksdb::Snapshot* snapshot,
+                   uint64_t log_size, int chunk_level)
+      : store_(store),
+        ro_(ScanReadOptions(snapshot, 0)),
+        log_size_(log_size),
+        chunk_level_(chunk_level) {}
+
+  void AddChunkRoot(const Hash& root) {
+    tree_.Append(root, [this](int level, uint64_t index, const Hash& h) {
+      if (level > 0) Check(level + chunk_level_, index, h);
+    });
+  }
+
+  // True when every node was stored as computed, and each level's last
+  // node is followed by the key that should follow it.
+  bool AllMatch() {
+    for (auto& [level, it] : levels_) {
+      const std::optional<std::string> after =
+          NodeKeyAfter(level, (log_size_ >> level) - 1, log_size_);
+      if (after.has_value() ? !it->Valid() || it->key() != rocksdb::Slice(*after)
+                            : it->Valid()) {
+        match_ = false;
+      }
+      if (!it->status().ok()) match_ = false;
+    }
+    return match_;
+  }
+
+ private:
+  void Check(int level, uint64_t index, const Hash& h) {
+    std::unique_ptr<rocksdb::Iterator>& it = levels_[level];
+    if (it == nullptr) {
+      it.reset(store_.db()->NewIterator(ro_, store_.nodes()));
+      it->Seek(NodeKey(level, 0));
+    }
+    if (!it->Valid() || it->key() != rocksdb::Slice(NodeKey(level, index)) ||
+        it->value() != rocksdb::Slice(AsBytes(h).data(), h.size())) {
+      match_ = false;
+    }
+    if (it->Valid()) it->Next();
+  }
+
+  const LedgerStore& store_;
+  const rocksdb::ReadOptions ro_;
+  const uint64_t log_size_;
+  const int chunk_level_;
+  CompactRange tree_;  // over chunk roots
+  std::map<int, std::unique_ptr<rocksdb::Iterator>> levels_;
+  bool match_ = true;
+};
+
+// Releases a snapshot when it goes.
+struct SnapshotHolder {
+  rocksdb::DB* db;
+  const rocksdb::Snapshot* snapshot;
+  ~SnapshotHolder() {
+    if (snapshot != nullptr) db->ReleaseSnapshot(snapshot);
+  }
+};
+
 }  // namespace
 
 absl::StatusOr<VerifyReport> LedgerVerifier::Run(
@@ -275,80 +440,83 @@ absl::StatusOr<VerifyReport> LedgerVerifier::Run(
       if (c.ok()) root_sizes.insert(c->size);
     }
   }
-  std::map<uint64_t, Hash> roots;
-  if (root_sizes.count(0) > 0) roots[0] = EmptyTreeRoot();
-  CompactRange tree;
-  MultisetDigest expected_nodes;
-  const SubtreeSink add_node = [&expected_nodes](int level, uint64_t index,
-                                                 const Hash& h) {
-    expected_nodes.Add(NodeKey(level, index), AsBytes(h));
-  };
 
-  IndexExpectations expected;
+  // One view of the database for every reader and thread.
+  const SnapshotHolder snapshot{store_->db(), store_->db()->GetSnapshot()};
+  const int chunk_level = std::clamp(options_.chunk_level, 0, 30);
+  ChunkScheduler scheduler(*store_, snapshot.snapshot, head.size, chunk_level,
+                           options_.threads);
+  UpperNodeChecker upper_nodes(*store_, snapshot.snapshot, head.size, chunk_level);
+  bool nodes_match = true;
+  MultisetDigest expected_streams;
+  MultisetDigest expected_event_ids;
+
+  // The checks that link each entry to those before it, in log order, over
+  // the chunks' results: the chunks below the head from the scheduler, any
+  // beyond it (a log longer than its head says) checked here.
   std::unordered_map<std::string, uint64_t> stream_versions;
+  std::vector<uint64_t*> versions;  // the chunk's streams' entries in it
   Hash last = kZeroHash;
   absl::Time last_recorded = absl::InfinitePast();
   uint64_t seq = 0;
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(store_->entries());
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++seq) {
-    if (progress && seq % 65536 == 0) progress(seq, head.size);
-    std::optional<uint64_t> key = DecodeBigEndian64(it->key().ToStringView());
-    if (!key.has_value()) {
-      return Bad(seq, seq, "entries family holds a malformed key");
+  for (uint64_t k = 0;; ++k) {
+    ChunkResult chunk = k < scheduler.chunks()
+                            ? scheduler.Take(k)
+                            : CheckEntryChunk(scheduler.options(), k << chunk_level,
+                                              chunk_level);
+    versions.clear();
+    for (const std::string& stream : chunk.streams) {
+      versions.push_back(&stream_versions[stream]);
     }
-    if (*key != seq) {
-      return Bad(seq, seq,
-                 absl::StrCat("entry is missing (the next stored entry is ",
-                              *key, ")"));
-    }
-    std::string_view bytes = it->value().ToStringView();
-    absl::StatusOr<Entry> parsed = ParseStoredEntry(bytes);
-    if (!parsed.ok()) {
-      return Bad(seq, seq, std::string(parsed.status().message()));
-    }
-    const Entry& e = *parsed;
-    const Hash leaf = LeafHash(bytes);
-    if (e.sequence() != seq) {
-      return Bad(seq, seq, absl::StrCat("entry stored at sequence ", seq,
-                                        " records sequence ", e.sequence()));
-    }
-    if (e.prev_hash() != AsBytes(last)) {
-      if (seq == 0) {
-        return Bad(seq, 0, "entry 0 has a non-zero prev_hash");
+    for (size_t j = 0; j < chunk.entries.size(); ++j, ++seq) {
+      if (progress && seq % 65536 == 0) progress(seq, head.size);
+      const ChunkEntry& e = chunk.entries[j];
+      const bool linked = j == 0 ? chunk.first_prev_hash == AsBytes(last) : e.linked;
+      if (!linked) {
+        if (seq == 0) {
+          return Bad(seq, 0, "entry 0 has a non-zero prev_hash");
+        }
+        ASSIGN_OR_RETURN(uint64_t blamed,
+                         BlameBrokenLink(*store_, seq, chunk.leaves[j], head));
+        if (blamed == seq) {
+          return Bad(seq, seq,
+                     absl::StrCat("prev_hash does not match the leaf hash of "
+                                  "sequence ", seq - 1));
+        }
+        return Bad(seq, blamed,
+                   absl::StrCat("entry bytes changed: leaf hash no longer matches "
+                                "the prev_hash recorded in sequence ", seq));
       }
-      ASSIGN_OR_RETURN(uint64_t blamed, BlameBrokenLink(*store_, seq, leaf, head));
-      if (blamed == seq) {
+      uint64_t& version = *versions[e.stream];
+      if (e.stream_version != version + 1) {
+        return Bad(seq, seq, absl::StrCat("stream ", chunk.streams[e.stream],
+                                          " version ", e.stream_version,
+                                          " follows version ", version));
+      }
+      version = e.stream_version;
+      if (e.recorded_at < last_recorded) {
         return Bad(seq, seq,
-                   absl::StrCat("prev_hash does not match the leaf hash of "
-                                "sequence ", seq - 1));
+                   "recorded_at is earlier than the previous entry's");
       }
-      return Bad(seq, blamed,
-                 absl::StrCat("entry bytes changed: leaf hash no longer matches "
-                              "the prev_hash recorded in sequence ", seq));
+      last_recorded = e.recorded_at;
+      last = chunk.leaves[j];
     }
-    uint64_t& version = stream_versions[e.stream()];
-    if (e.stream_version() != version + 1) {
-      return Bad(seq, seq, absl::StrCat("stream ", e.stream(), " version ",
-                                        e.stream_version(), " follows version ",
-                                        version));
+    expected_streams.Merge(chunk.expected_streams);
+    expected_event_ids.Merge(chunk.expected_event_ids);
+    nodes_match = nodes_match && chunk.nodes_match;
+    if (chunk.root.has_value()) upper_nodes.AddChunkRoot(*chunk.root);
+    if (chunk.end == ChunkResult::End::kFault) {
+      if (progress && seq % 65536 == 0) progress(seq, head.size);
+      return Bad(seq, seq, chunk.fault);
     }
-    version = e.stream_version();
-    absl::Time recorded = TimeOf(e.recorded_at());
-    if (recorded < last_recorded) {
-      return Bad(seq, seq,
-                 "recorded_at is earlier than the previous entry's");
+    if (chunk.end == ChunkResult::End::kNoEntry) {
+      RETURN_IF_ERROR(chunk.status);
+      break;
     }
-    last_recorded = recorded;
-    expected.streams.Add(StreamIndexKey(e.stream(), e.stream_version()),
-                         EncodeBigEndian64(seq));
-    expected.event_ids.Add(
-        e.event_id(), EncodeEventIdRecord({seq, e.stream_version(),
-                                           EventContentDigest(e)}));
-    last = leaf;
-    tree.Append(leaf, add_node);
-    if (root_sizes.count(seq + 1) > 0) roots[seq + 1] = tree.Root();
+    if (chunk.end == ChunkResult::End::kCancelled) {
+      return absl::InternalError("the verifier's threads stopped early");
+    }
   }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read entries"));
   if (progress) progress(seq, head.size);
 
   if (seq < head.size) {
@@ -366,29 +534,41 @@ absl::StatusOr<VerifyReport> LedgerVerifier::Run(
                "last entry does not hash to the leaf hash recorded in the head");
   }
 
-  IndexExpectations actual;
-  std::unique_ptr<rocksdb::Iterator> s = store_->NewIterator(store_->streams());
-  for (s->SeekToFirst(); s->Valid(); s->Next()) {
-    actual.streams.Add(s->key().ToStringView(), s->value().ToStringView());
-  }
-  RETURN_IF_ERROR(FromRocksStatus(s->status(), "cannot read stream index"));
-  std::unique_ptr<rocksdb::Iterator> ev = store_->NewIterator(store_->event_ids());
-  for (ev->SeekToFirst(); ev->Valid(); ev->Next()) {
-    actual.event_ids.Add(ev->key().ToStringView(), ev->value().ToStringView());
-  }
-  RETURN_IF_ERROR(FromRocksStatus(ev->status(), "cannot read event-id index"));
-  if (actual.streams != expected.streams ||
-      actual.event_ids != expected.event_ids) {
+  ASSIGN_OR_RETURN(MultisetDigest actual_streams, scheduler.TakeIndexDigest(0));
+  ASSIGN_OR_RETURN(MultisetDigest actual_event_ids, scheduler.TakeIndexDigest(1));
+  if (actual_streams != expected_streams ||
+      actual_event_ids != expected_event_ids) {
     return LocateIndexFault(*store_, seq);
   }
 
-  MultisetDigest actual_nodes;
-  std::unique_ptr<rocksdb::Iterator> n = store_->NewIterator(store_->nodes());
-  for (n->SeekToFirst(); n->Valid(); n->Next()) {
-    actual_nodes.Add(n->key().ToStringView(), n->value().ToStringView());
+  // The chunks compared the nodes inside them and the key after each
+  // level's last; the first key of the family closes the chain, so no
+  // stray node can hide anywhere.
+  {
+    std::unique_ptr<rocksdb::Iterator> first(store_->db()->NewIterator(
+        ScanReadOptions(snapshot.snapshot, 0), store_->nodes()));
+    first->SeekToFirst();
+    RETURN_IF_ERROR(FromRocksStatus(first->status(), "cannot read tree nodes"));
+    if (seq == 0 ? first->Valid()
+                 : !first->Valid() || first->key() != rocksdb::Slice(NodeKey(0, 0))) {
+      nodes_match = false;
+    }
   }
-  RETURN_IF_ERROR(FromRocksStatus(n->status(), "cannot read tree nodes"));
-  if (actual_nodes != expected_nodes) return LocateNodeFault(*store_, seq);
+  if (!upper_nodes.AllMatch()) nodes_match = false;
+  if (!nodes_match) return LocateNodeFault(*store_, seq);
+
+  // Every stored node is now the entries' own, so roots come from them.
+  std::map<uint64_t, Hash> roots;
+  const SubtreeReader read = [this](int level, uint64_t index) {
+    return store_->GetNode(level, index);
+  };
+  for (uint64_t size : root_sizes) {
+    if (size == 0) {
+      roots[0] = EmptyTreeRoot();
+    } else if (size <= seq) {
+      ASSIGN_OR_RETURN(roots[size], RangeHash(0, size, read));
+    }
+  }
 
   VerifyReport ok;
   ok.entries = seq;

@@ -4,6 +4,10 @@
 // checks that the stream and event-id indexes hold exactly what the entries
 // imply. It reads only; it never trusts an index to find an entry.
 //
+// Run splits the log into chunks of consecutive entries and checks them on
+// several threads (ledger/entry_chunk.h), then links them in order on the
+// calling thread; the report is the one a single in-order pass would give.
+//
 // Thread safety: one Run at a time per verifier.
 #ifndef LEDGER_VERIFIER_H_
 #define LEDGER_VERIFIER_H_
@@ -35,10 +39,20 @@ struct VerifyReport {
   std::optional<uint64_t> checkpoint_size;
 };
 
+struct VerifierOptions {
+  // Threads checking chunks; 0 means one per hardware thread.
+  unsigned threads = 0;
+  // Entries per chunk, as a power of two (0 to 30). Tests make it small so
+  // that a small log spans many chunks.
+  int chunk_level = 14;
+};
+
 class LedgerVerifier {
  public:
   // `store` must outlive the verifier.
-  explicit LedgerVerifier(const LedgerStore* store) : store_(store) {}
+  explicit LedgerVerifier(const LedgerStore* store,
+                          VerifierOptions options = VerifierOptions())
+      : store_(store), options_(options) {}
 
   // Checks the whole database: entries, chain, indexes, the stored Merkle
   // tree nodes (rebuilt from the entries and compared) and the latest
@@ -52,6 +66,7 @@ class LedgerVerifier {
 
  private:
   const LedgerStore* store_;
+  const VerifierOptions options_;
 };
 
 }  // namespace ledger

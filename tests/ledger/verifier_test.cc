@@ -4,6 +4,7 @@
 #include "ledger/verifier.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -433,6 +434,179 @@ TEST_F(LedgerVerifierTest, ReportsRootsAtRequestedSizes) {
   EXPECT_EQ(report.roots.at(kEntries), RootOfLeaves(leaves));
   EXPECT_EQ(report.roots.count(kEntries + 1), 0u);
 }
+
+}  // namespace
+}  // namespace ledger
+
+namespace ledger {
+namespace {
+
+// The log checked in chunks of 1, 2, 4 and 8 entries, on one thread and on
+// three: damage at a chunk's first entry, its last, in its middle and
+// across a boundary is named as one in-order pass over the log names it.
+struct Chunking {
+  int chunk_level;
+  unsigned threads;
+};
+
+class ChunkedVerifierTest : public LedgerVerifierTest,
+                            public ::testing::WithParamInterface<Chunking> {
+ protected:
+  VerifyReport VerifyInChunks(const std::set<uint64_t>& sizes = {}) {
+    LedgerVerifier verifier(store_.get(), {GetParam().threads, GetParam().chunk_level});
+    absl::StatusOr<VerifyReport> report = verifier.Run(
+        [this](uint64_t done, uint64_t total) { progress_.emplace_back(done, total); },
+        sizes);
+    EXPECT_OK(report);
+    VerifyReport failed;
+    failed.intact = false;
+    failed.reason = "Run failed";
+    return report.value_or(failed);
+  }
+
+  // Damages the store with `tamper`, expects the report to name `seq`, and
+  // puts back the entries it names in `restore`.
+  template <typename Tamper>
+  void ExpectNamed(uint64_t seq, const std::vector<uint64_t>& restore, Tamper tamper) {
+    std::vector<std::string> saved;
+    for (uint64_t s : restore) saved.push_back(EntryValue(s));
+    tamper();
+    SCOPED_TRACE(::testing::Message() << "expecting sequence " << seq);
+    ExpectBadAt(VerifyInChunks(), seq);
+    for (size_t i = 0; i < restore.size(); ++i) PutEntryValue(restore[i], saved[i]);
+    ASSERT_TRUE(VerifyInChunks().intact) << "not restored";
+  }
+
+  std::vector<std::pair<uint64_t, uint64_t>> progress_;
+};
+
+TEST_P(ChunkedVerifierTest, IntactLogIsIntactWithItsRoots) {
+  VerifyReport report = VerifyInChunks({0, 1, 3, 4, 5, 8, 13, 16, kEntries, kEntries + 1});
+  ASSERT_TRUE(report.intact) << report.reason;
+  EXPECT_EQ(report.entries, kEntries);
+  ASSERT_FALSE(progress_.empty());
+  EXPECT_EQ(progress_.back(), std::make_pair(kEntries, kEntries));
+  std::vector<Hash> leaves;
+  for (uint64_t s = 0; s < kEntries; ++s) leaves.push_back(LeafHash(EntryValue(s)));
+  for (uint64_t size : {0, 1, 3, 4, 5, 8, 13, 16, 20}) {
+    EXPECT_EQ(report.roots.at(size),
+              RootOfLeaves({leaves.begin(), leaves.begin() + size}))
+        << size;
+  }
+  EXPECT_EQ(report.roots.count(kEntries + 1), 0u);
+}
+
+TEST_P(ChunkedVerifierTest, FlippedBytesAreNamedWhereverTheyFall) {
+  for (uint64_t seq : {0, 1, 3, 4, 5, 7, 8, 15, 16, 18, 19}) {
+    ExpectNamed(seq, {seq}, [&] { FlipPayloadByte(seq); });
+  }
+}
+
+TEST_P(ChunkedVerifierTest, BrokenLinksAreNamed) {
+  for (uint64_t seq : {1, 4, 8, 10, 16}) {
+    ExpectNamed(seq, {seq}, [&] {
+      RewriteEntry(seq, [](Entry& e) { e.set_prev_hash(std::string(32, '\x01')); });
+    });
+  }
+}
+
+TEST_P(ChunkedVerifierTest, StreamVersionGapAtAChunkStartIsNamed) {
+  RewriteEntry(8, [](Entry& e) { e.set_stream_version(e.stream_version() + 5); });
+  VerifyReport report = VerifyInChunks();
+  ExpectBadAt(report, 8);
+  EXPECT_THAT(report.reason, HasSubstr("version"));
+}
+
+TEST_P(ChunkedVerifierTest, MissingAndSwappedEntriesAreNamed) {
+  ExpectNamed(8, {8}, [&] { DeleteEntry(8); });
+  ExpectNamed(7, {7}, [&] { DeleteEntry(7); });
+  ExpectNamed(7, {7, 8}, [&] { SwapEntries(7, 8); });
+  ExpectNamed(3, {3, 4}, [&] { SwapEntries(3, 4); });
+}
+
+TEST_P(ChunkedVerifierTest, StrayKeyBeforeAChunkIsNamed) {
+  // A key that sorts between entries 7 and 8 is what an in-order pass
+  // meets at position 8.
+  Put(store_->entries(), EntryKey(7) + "x", EntryValue(7));
+  VerifyReport report = VerifyInChunks();
+  ExpectBadAt(report, 8);
+  EXPECT_THAT(report.reason, HasSubstr("malformed key"));
+}
+
+TEST_P(ChunkedVerifierTest, IndexRecordsAtChunkEdgesAreNamed) {
+  const Entry e8 = EntryAt(8);
+  PutStreamIndex(e8.stream(), e8.stream_version(), 9);
+  ExpectBadAt(VerifyInChunks(), 8);
+  PutStreamIndex(e8.stream(), e8.stream_version(), 8);
+  EventIdRecord rec = EventIdRecordOf(EventId(3));
+  rec.content_digest[5] ^= 0x10;
+  PutEventIdRecord(EventId(3), rec);
+  ExpectBadAt(VerifyInChunks(), 3);
+}
+
+TEST_P(ChunkedVerifierTest, ChangedTreeNodesAreNamedAtEveryLevel) {
+  // (level, index) -> the first sequence the node covers.
+  const std::pair<int, uint64_t> nodes[] = {{0, 12}, {1, 3}, {2, 1}, {3, 1}, {4, 0}};
+  for (const auto& [level, index] : nodes) {
+    const std::string key = NodeKey(level, index);
+    ASSERT_OK_AND_ASSIGN(Hash original, store_->GetNode(level, index));
+    Put(store_->nodes(), key, std::string(AsBytes(LeafHash("forged"))));
+    SCOPED_TRACE(::testing::Message() << "node " << level << "/" << index);
+    ExpectBadAt(VerifyInChunks(), index << level);
+    Delete(store_->nodes(), key);
+    ExpectBadAt(VerifyInChunks(), index << level);
+    Put(store_->nodes(), key, std::string(AsBytes(original)));
+  }
+  EXPECT_TRUE(VerifyInChunks().intact);
+}
+
+TEST_P(ChunkedVerifierTest, StrayNodesAreReported) {
+  const std::string stray[] = {
+      NodeKey(0, kEntries),  // just past the last leaf
+      NodeKey(2, 99),        // inside the levels
+      NodeKey(1, 9) + "x",   // between two nodes of a level
+      std::string(1, '\x02'),  // before a level's first node
+      NodeKey(5, 0),         // above the top level
+      std::string(),         // before everything
+  };
+  for (const std::string& key : stray) {
+    SCOPED_TRACE(HexEncode(key));
+    Put(store_->nodes(), key, std::string(AsBytes(LeafHash("x"))));
+    VerifyReport report = VerifyInChunks();
+    EXPECT_FALSE(report.intact);
+    EXPECT_FALSE(report.reason.empty());
+    Delete(store_->nodes(), key);
+  }
+  EXPECT_TRUE(VerifyInChunks().intact);
+}
+
+TEST_P(ChunkedVerifierTest, LogLongerOrShorterThanItsHeadIsNamed) {
+  PutHead({kEntries - 1, LeafHash(EntryValue(kEntries - 2))});
+  ExpectBadAt(VerifyInChunks(), kEntries - 1);
+  PutHead({kEntries, LeafHash(EntryValue(kEntries - 1))});
+  ExpectNamed(17, {17, 18, 19}, [&] {
+    for (uint64_t seq = 17; seq < kEntries; ++seq) DeleteEntry(seq);
+  });
+}
+
+TEST_P(ChunkedVerifierTest, ForgedEntryBeyondTheHeadIsNamed) {
+  Entry extra = EntryAt(kEntries - 1);
+  extra.set_sequence(kEntries);
+  extra.set_stream_version(extra.stream_version() + 1);
+  extra.set_event_id("forged");
+  extra.set_prev_hash(std::string(AsBytes(LeafHash(EntryValue(kEntries - 1)))));
+  PutEntryValue(kEntries, SerializeEntry(extra));
+  ExpectBadAt(VerifyInChunks(), kEntries);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Chunkings, ChunkedVerifierTest,
+    ::testing::Values(Chunking{0, 1}, Chunking{0, 3}, Chunking{1, 3}, Chunking{2, 1},
+                      Chunking{2, 3}, Chunking{3, 3}),
+    [](const ::testing::TestParamInfo<Chunking>& chunking) {
+      return absl::StrCat("Of", uint64_t{1} << chunking.param.chunk_level, "On",
+                          chunking.param.threads, "Threads");
+    });
 
 }  // namespace
 }  // namespace ledger
