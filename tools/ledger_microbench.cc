@@ -166,45 +166,42 @@ void BM_EntryLeafHash(benchmark::State& state) {
 }
 BENCHMARK(BM_EntryLeafHash);
 
-void BM_InclusionProofFromStore(benchmark::State& state) {
+// Times `proof(fixture, rng)`, a proof of random leaves or sizes of the
+// fixture's tree.
+template <typename Proof>
+void ProofBenchmark(benchmark::State& state, uint64_t seed, Proof proof) {
   const TreeFixture& f = TreeFixture::Get();
-  std::mt19937_64 rng(1);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(InclusionProof(rng() % f.size(), f.size(), f.Reader()));
-  }
+  std::mt19937_64 rng(seed);
+  for (auto _ : state) benchmark::DoNotOptimize(proof(f, rng));
   state.counters["tree_size"] = static_cast<double>(f.size());
+}
+
+void BM_InclusionProofFromStore(benchmark::State& state) {
+  ProofBenchmark(state, 1, [](const TreeFixture& f, std::mt19937_64& rng) {
+    return InclusionProof(rng() % f.size(), f.size(), f.Reader());
+  });
 }
 BENCHMARK(BM_InclusionProofFromStore)->Unit(benchmark::kMicrosecond);
 
 void BM_ConsistencyProofFromStore(benchmark::State& state) {
-  const TreeFixture& f = TreeFixture::Get();
-  std::mt19937_64 rng(2);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(ConsistencyProof(1 + rng() % (f.size() - 1), f.size(), f.Reader()));
-  }
-  state.counters["tree_size"] = static_cast<double>(f.size());
+  ProofBenchmark(state, 2, [](const TreeFixture& f, std::mt19937_64& rng) {
+    return ConsistencyProof(1 + rng() % (f.size() - 1), f.size(), f.Reader());
+  });
 }
 BENCHMARK(BM_ConsistencyProofFromStore)->Unit(benchmark::kMicrosecond);
 
 // As the server answers them: each proof's nodes read in one MultiGet.
 void BM_InclusionProofFromStoreBatched(benchmark::State& state) {
-  const TreeFixture& f = TreeFixture::Get();
-  std::mt19937_64 rng(1);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(StoredInclusionProof(f.store(), rng() % f.size(), f.size()));
-  }
-  state.counters["tree_size"] = static_cast<double>(f.size());
+  ProofBenchmark(state, 1, [](const TreeFixture& f, std::mt19937_64& rng) {
+    return StoredInclusionProof(f.store(), rng() % f.size(), f.size());
+  });
 }
 BENCHMARK(BM_InclusionProofFromStoreBatched)->Unit(benchmark::kMicrosecond);
 
 void BM_ConsistencyProofFromStoreBatched(benchmark::State& state) {
-  const TreeFixture& f = TreeFixture::Get();
-  std::mt19937_64 rng(2);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        StoredConsistencyProof(f.store(), 1 + rng() % (f.size() - 1), f.size()));
-  }
-  state.counters["tree_size"] = static_cast<double>(f.size());
+  ProofBenchmark(state, 2, [](const TreeFixture& f, std::mt19937_64& rng) {
+    return StoredConsistencyProof(f.store(), 1 + rng() % (f.size() - 1), f.size());
+  });
 }
 BENCHMARK(BM_ConsistencyProofFromStoreBatched)->Unit(benchmark::kMicrosecond);
 
