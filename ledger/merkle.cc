@@ -134,6 +134,26 @@ absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t size1,
   return proof;
 }
 
+absl::StatusOr<std::vector<Hash>> WithBatchedReads(
+    const ProofOverReader& proof, const SubtreeBatchReader& read_many) {
+  std::vector<NodeKeyParts> ids;
+  const absl::StatusOr<std::vector<Hash>> dry_run =
+      proof([&ids](int level, uint64_t index) -> absl::StatusOr<Hash> {
+        ids.push_back({level, index});
+        return kZeroHash;
+      });
+  RETURN_IF_ERROR(dry_run.status());  // an invalid request: no reads needed
+  ASSIGN_OR_RETURN(std::vector<Hash> hashes, read_many(ids));
+  size_t next = 0;
+  return proof([&](int level, uint64_t index) -> absl::StatusOr<Hash> {
+    if (next >= ids.size() || ids[next].level != level || ids[next].index != index ||
+        next >= hashes.size()) {
+      return absl::InternalError("a proof asked for other subtrees on its second run");
+    }
+    return hashes[next++];
+  });
+}
+
 Hash RootOfLeaves(const std::vector<Hash>& leaves) {
   CompactRange range;
   for (const Hash& leaf : leaves) range.Append(leaf, [](int, uint64_t, const Hash&) {});

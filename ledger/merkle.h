@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ledger/hash.h"
+#include "ledger/keys.h"
 
 namespace ledger {
 
@@ -30,6 +31,25 @@ Hash EmptyTreeRoot();
 // the caller's caller; the reader decides).
 using SubtreeReader =
     std::function<absl::StatusOr<Hash>(int level, uint64_t index)>;
+
+// Reads the stored hashes of complete subtrees `ids`, in order, in one
+// batch. Errors as SubtreeReader's.
+using SubtreeBatchReader = std::function<absl::StatusOr<std::vector<Hash>>(
+    const std::vector<NodeKeyParts>& ids)>;
+
+// A proof (or any computation over stored subtrees) written against a
+// SubtreeReader, for example
+//   [&](const SubtreeReader& read) { return InclusionProof(i, n, read); }
+using ProofOverReader =
+    std::function<absl::StatusOr<std::vector<Hash>>(const SubtreeReader& read)>;
+
+// Runs `proof` with every subtree it reads fetched in one batch by
+// `read_many`: a first run with placeholder hashes lists the subtrees it
+// asks for (the proofs here ask for the same ones whatever the hashes
+// are), the batch fetches them, a second run takes them in order. One
+// round trip to storage instead of O(log n).
+[[nodiscard]] absl::StatusOr<std::vector<Hash>> WithBatchedReads(
+    const ProofOverReader& proof, const SubtreeBatchReader& read_many);
 
 // Called for each complete subtree an append finishes, leaf first.
 using SubtreeSink =

@@ -32,6 +32,7 @@
 #include "ledger/signed_note.h"
 #include "ledger/status_macros.h"
 #include "ledger/store.h"
+#include "ledger/stored_proofs.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 
 namespace ledger {
@@ -89,13 +90,13 @@ class LedgerServiceImpl final
                                        " is not in a tree of size ", size));
     }
     absl::StatusOr<std::vector<Hash>> proof =
-        InclusionProof(request->leaf_index(), size, NodeReader());
+        StoredInclusionProof(*store_, request->leaf_index(), size);
     if (!proof.ok()) return ToGrpcStatus(proof.status());
     // The leaf hash of the entry as stored, not the stored tree node: a
     // client checking an entry it read gets a proof that fails if the two
     // ever disagree.
     absl::StatusOr<std::string> entry = store_->GetEntryBytes(request->leaf_index());
-    if (!entry.ok()) return ToGrpcStatus(AsDataLoss(entry.status()));
+    if (!entry.ok()) return ToGrpcStatus(MissingAsDataLoss(entry.status()));
     response->set_leaf_index(request->leaf_index());
     response->set_tree_size(size);
     response->set_leaf_hash(std::string(AsBytes(LeafHash(*entry))));
@@ -117,7 +118,7 @@ class LedgerServiceImpl final
                        request->first_size()));
     }
     absl::StatusOr<std::vector<Hash>> proof =
-        ConsistencyProof(request->first_size(), size2, NodeReader());
+        StoredConsistencyProof(*store_, request->first_size(), size2);
     if (!proof.ok()) return ToGrpcStatus(proof.status());
     response->set_first_size(request->first_size());
     response->set_second_size(size2);
@@ -385,21 +386,6 @@ class LedgerServiceImpl final
                                        " entries, not ", size));
     }
     return grpc::Status::OK;
-  }
-
-  // A node of a committed tree must exist; its absence is corruption.
-  static absl::Status AsDataLoss(const absl::Status& s) {
-    if (!absl::IsNotFound(s)) return s;
-    return absl::DataLossError(
-        absl::StrCat(s.message(), "; run ledger-verify"));
-  }
-
-  SubtreeReader NodeReader() const {
-    return [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
-      absl::StatusOr<Hash> h = store_->GetNode(level, index);
-      if (!h.ok()) return AsDataLoss(h.status());
-      return h;
-    };
   }
 };
 

@@ -310,10 +310,11 @@ absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& id
   return absl::OkStatus();
 }
 
-absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
-  std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), nodes_, NodeKey(level, index), &value);
+namespace {
+
+// The node (level, index) from the status and value of its read.
+absl::StatusOr<Hash> NodeFromRead(const rocksdb::Status& s, std::string_view value,
+                                  int level, uint64_t index) {
   if (s.IsNotFound()) {
     return absl::NotFoundError(
         absl::StrCat("no tree node at level ", level, " index ", index));
@@ -325,6 +326,35 @@ absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
                                             " index ", index, " is malformed"));
   }
   return *h;
+}
+
+}  // namespace
+
+absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), nodes_, NodeKey(level, index), &value);
+  return NodeFromRead(s, value, level, index);
+}
+
+absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
+    const std::vector<NodeKeyParts>& ids) const {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const NodeKeyParts& id : ids) keys.push_back(NodeKey(id.level, id.index));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(ids.size());
+  std::vector<rocksdb::Status> statuses(ids.size());
+  db_->MultiGet(rocksdb::ReadOptions(), nodes_, ids.size(), slices.data(),
+                values.data(), statuses.data());
+  std::vector<Hash> hashes;
+  hashes.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ASSIGN_OR_RETURN(Hash h, NodeFromRead(statuses[i], values[i].ToStringView(),
+                                          ids[i].level, ids[i].index));
+    hashes.push_back(h);
+  }
+  return hashes;
 }
 
 absl::StatusOr<std::optional<std::string>> LedgerStore::GetMeta(

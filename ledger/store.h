@@ -70,6 +70,12 @@ class LedgerStore {
   // (ledger/merkle.h); NOT_FOUND when absent, DATA_LOSS when malformed.
   [[nodiscard]] absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
 
+  // Stored hashes of the subtrees `ids`, in the same order, read in one
+  // batch (a RocksDB MultiGet): what one proof needs. Errors as GetNode's,
+  // for the first node that has one.
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetNodes(
+      const std::vector<NodeKeyParts>& ids) const;
+
   // A value of the `meta` family; nullopt when absent.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetMeta(
       std::string_view key) const;

@@ -2,10 +2,11 @@
 // hashing, tree and proof code, entry encoding, and the involvement fold
 // and views. Proof generation reads a real RocksDB store holding the tree
 // nodes of LEDGER_BENCH_TREE_SIZE leaves (default 1,000,000), built once in
-// a temporary directory and removed at exit. The fold and the views run
-// over the demo organisation's events (tools/demo_organisation.h, the
-// history ledger-demo appends; LEDGER_BENCH_DEMO_YEARS years, default 2),
-// turned into the entries the server would store.
+// a temporary directory and removed at exit: one read per node, and (the
+// *Batched ones, as the server does) one batch per proof. The fold and the
+// views run over the demo organisation's events (tools/demo_organisation.h,
+// the history ledger-demo appends; LEDGER_BENCH_DEMO_YEARS years, default
+// 2), turned into the entries the server would store.
 //
 //   build/bin/ledger-microbench [--benchmark_filter=REGEX] [...]
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "ledger/keys.h"
 #include "ledger/merkle.h"
 #include "ledger/store.h"
+#include "ledger/stored_proofs.h"
 #include "projections/civil_date.h"
 #include "projections/domain_fold.h"
 #include "projections/indicator_views.h"
@@ -164,25 +166,44 @@ void BM_EntryLeafHash(benchmark::State& state) {
 }
 BENCHMARK(BM_EntryLeafHash);
 
-void BM_InclusionProofFromStore(benchmark::State& state) {
+// Times `proof(fixture, rng)`, a proof of random leaves or sizes of the
+// fixture's tree.
+template <typename Proof>
+void ProofBenchmark(benchmark::State& state, uint64_t seed, Proof proof) {
   const TreeFixture& f = TreeFixture::Get();
-  std::mt19937_64 rng(1);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(InclusionProof(rng() % f.size(), f.size(), f.Reader()));
-  }
+  std::mt19937_64 rng(seed);
+  for (auto _ : state) benchmark::DoNotOptimize(proof(f, rng));
   state.counters["tree_size"] = static_cast<double>(f.size());
+}
+
+void BM_InclusionProofFromStore(benchmark::State& state) {
+  ProofBenchmark(state, 1, [](const TreeFixture& f, std::mt19937_64& rng) {
+    return InclusionProof(rng() % f.size(), f.size(), f.Reader());
+  });
 }
 BENCHMARK(BM_InclusionProofFromStore)->Unit(benchmark::kMicrosecond);
 
 void BM_ConsistencyProofFromStore(benchmark::State& state) {
-  const TreeFixture& f = TreeFixture::Get();
-  std::mt19937_64 rng(2);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(ConsistencyProof(1 + rng() % (f.size() - 1), f.size(), f.Reader()));
-  }
-  state.counters["tree_size"] = static_cast<double>(f.size());
+  ProofBenchmark(state, 2, [](const TreeFixture& f, std::mt19937_64& rng) {
+    return ConsistencyProof(1 + rng() % (f.size() - 1), f.size(), f.Reader());
+  });
 }
 BENCHMARK(BM_ConsistencyProofFromStore)->Unit(benchmark::kMicrosecond);
+
+// As the server answers them: each proof's nodes read in one MultiGet.
+void BM_InclusionProofFromStoreBatched(benchmark::State& state) {
+  ProofBenchmark(state, 1, [](const TreeFixture& f, std::mt19937_64& rng) {
+    return StoredInclusionProof(f.store(), rng() % f.size(), f.size());
+  });
+}
+BENCHMARK(BM_InclusionProofFromStoreBatched)->Unit(benchmark::kMicrosecond);
+
+void BM_ConsistencyProofFromStoreBatched(benchmark::State& state) {
+  ProofBenchmark(state, 2, [](const TreeFixture& f, std::mt19937_64& rng) {
+    return StoredConsistencyProof(f.store(), 1 + rng() % (f.size() - 1), f.size());
+  });
+}
+BENCHMARK(BM_ConsistencyProofFromStoreBatched)->Unit(benchmark::kMicrosecond);
 
 void BM_VerifyInclusion(benchmark::State& state) {
   const TreeFixture& f = TreeFixture::Get();

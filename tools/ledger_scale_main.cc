@@ -1,9 +1,10 @@
 // ledger-scale: builds a database of N entries through the real append
 // path (a child ledgerd, batched Append RPCs from K clients over gRPC on
 // 127.0.0.1) and reports what DESIGN.md's "Performance targets" say about
-// a large log: proof latency at that size, ledger-verify's rate, restart
-// time, the server's resident memory as the log grows (it must stay
-// flat), and bytes on disk per entry.
+// a large log: proof latency at that size (over RPC, and generated in this
+// process from the database once the server has stopped), ledger-verify's
+// rate, restart time, the server's resident memory as the log grows (it
+// must stay flat), and bytes on disk per entry.
 //
 // The child processes are this program's own: ledgerd and ledger-verify
 // from the directory this program is in (or --ledgerd / --ledger-verify).
@@ -45,6 +46,8 @@
 #include "absl/time/time.h"
 #include "clients/command_line.h"
 #include "clients/ledger_client.h"
+#include "ledger/store.h"
+#include "ledger/stored_proofs.h"
 #include "ledger/v1/ledger.pb.h"
 #include "tools/bench_figures.h"
 
@@ -76,10 +79,15 @@ constexpr char kUsage[] =
     "  4. stops ledgerd (SIGTERM) and sums the bytes of every file of the\n"
     "     database (the signing key excluded): bytes on disk per entry, and\n"
     "     of them RocksDB's write-ahead logs and tables (measured again\n"
-    "     after step 6, as reopening may flush or compact);\n"
-    "  5. runs ledger-verify --db DIR on it: entries/s of the full offline\n"
+    "     after step 7, as reopening may flush or compact);\n"
+    "  5. opens the database read-only in this process and generates proofs\n"
+    "     from it as the server does, without gRPC: the first min(Q, 100)\n"
+    "     inclusion proofs after opening (RocksDB's block cache empty; the\n"
+    "     system's file cache may still hold the files: cold-ish), then Q\n"
+    "     inclusion and Q consistency proofs (warm): p50/p99 latency;\n"
+    "  6. runs ledger-verify --db DIR on it: entries/s of the full offline\n"
     "     check (wall time of the process);\n"
-    "  6. restarts ledgerd on it and times the start until it prints\n"
+    "  7. restarts ledgerd on it and times the start until it prints\n"
     "     \"listening on\", checks the log size it serves, and stops it;\n"
     "     then restarts it once more, timed the same way (the first restart\n"
     "     may replay RocksDB's write-ahead log; the second finds it empty).\n"
@@ -96,8 +104,8 @@ constexpr char kUsage[] =
     "                       10000, the server's limit)\n"
     "  --payload-bytes P    each event's payload value size, as ledger-bench's\n"
     "                       (default: 300)\n"
-    "  --proof-rpcs Q       proofs of each kind, and health checks (default:\n"
-    "                       2000)\n"
+    "  --proof-rpcs Q       proofs of each kind, over RPC and in this process,\n"
+    "                       and health checks (default: 2000)\n"
     "  --keep               keep the temporary database (its path is printed)\n"
     "  --ledgerd PATH       the ledgerd to run (default: next to this program)\n"
     "  --ledger-verify PATH the ledger-verify to run (default: likewise)\n"
@@ -113,7 +121,11 @@ constexpr char kUsage[] =
     "consistency_p50_us, consistency_p99_us, consistency_max_us,\n"
     "consistency_proofs_per_sec, health_p50_us, health_p99_us,\n"
     "stop_seconds, bytes_on_disk, bytes_per_entry, wal_bytes, sst_bytes,\n"
-    "verify_seconds, verify_entries, verify_entries_per_sec,\n"
+    "store_open_seconds, store_inclusion_cold_proofs,\n"
+    "store_inclusion_cold_p50_us, store_inclusion_cold_p99_us,\n"
+    "store_inclusion_p50_us, store_inclusion_p99_us, store_inclusion_max_us,\n"
+    "store_consistency_p50_us, store_consistency_p99_us,\n"
+    "store_consistency_max_us, verify_seconds, verify_entries, verify_entries_per_sec,\n"
     "restart_seconds, restart_server_rss_kib, restart_log_size,\n"
     "bytes_per_entry_after_restart, wal_bytes_after_restart,\n"
     "sst_bytes_after_restart, second_restart_seconds.\n"
@@ -124,6 +136,8 @@ constexpr char kUsage[] =
 constexpr absl::Duration kStartTimeout = absl::Minutes(10);
 constexpr absl::Duration kStopTimeout = absl::Minutes(5);
 constexpr absl::Duration kVerifyTimeout = absl::Hours(2);
+// Proofs counted as "cold" after opening the database in this process.
+constexpr uint64_t kColdProofs = 100;
 
 int UsageError(const std::string& problem) {
   std::cerr << "ledger-scale: " << problem << "\n\n" << kUsage;
@@ -405,6 +419,52 @@ int Fail(const std::string& step, const absl::Status& s) {
 
 std::string HumanKib(uint64_t kib) { return absl::StrFormat("%.1f MiB", kib / 1024.0); }
 
+// Proofs generated in this process from the stopped server's database,
+// opened read-only: what the server does for a proof RPC, without gRPC.
+// The first ones after opening find RocksDB's block cache empty (cold-ish:
+// the operating system may still cache the files); the rest run warm.
+int MeasureStoreProofs(const ScaleConfig& config, uint64_t size, JsonFigures& json,
+                       std::vector<std::string>& report) {
+  const Clock::time_point open_start = Clock::now();
+  absl::StatusOr<std::unique_ptr<ledger::LedgerStore>> store =
+      ledger::LedgerStore::Open(config.db, ledger::LedgerStore::Mode::kReadOnly);
+  if (!store.ok()) return Fail("open the database read-only", store.status());
+  json.Add("store_open_seconds", SecondsSince(open_start));
+  std::mt19937_64 pick(11);
+  auto inclusion = [&](uint64_t) {
+    return ledger::StoredInclusionProof(**store, pick() % size, size).status();
+  };
+  double rate = 0;
+  const uint64_t cold_count = std::min<uint64_t>(config.proof_rpcs, kColdProofs);
+  absl::StatusOr<LatencySummary> cold = TimeRpcs(cold_count, inclusion, &rate);
+  if (!cold.ok()) return Fail("inclusion proofs from the store", cold.status());
+  absl::StatusOr<LatencySummary> warm = TimeRpcs(config.proof_rpcs, inclusion, &rate);
+  if (!warm.ok()) return Fail("inclusion proofs from the store", warm.status());
+  absl::StatusOr<LatencySummary> consistency = TimeRpcs(
+      config.proof_rpcs,
+      [&](uint64_t) {
+        return ledger::StoredConsistencyProof(**store, 1 + pick() % (size - 1), size).status();
+      },
+      &rate);
+  if (!consistency.ok()) return Fail("consistency proofs from the store", consistency.status());
+  json.Add("store_inclusion_cold_proofs", cold_count);
+  json.Add("store_inclusion_cold_p50_us", cold->p50_us);
+  json.Add("store_inclusion_cold_p99_us", cold->p99_us);
+  json.Add("store_inclusion_p50_us", warm->p50_us);
+  json.Add("store_inclusion_p99_us", warm->p99_us);
+  json.Add("store_inclusion_max_us", warm->max_us);
+  json.Add("store_consistency_p50_us", consistency->p50_us);
+  json.Add("store_consistency_p99_us", consistency->p99_us);
+  json.Add("store_consistency_max_us", consistency->max_us);
+  report.push_back(absl::StrFormat(
+      "proofs at %d entries in this process, from the database opened read-only: "
+      "inclusion p50 %.0f us p99 %.0f us (the first %d after opening: p50 %.0f us "
+      "p99 %.0f us); consistency p50 %.0f us p99 %.0f us",
+      size, warm->p50_us, warm->p99_us, cold_count, cold->p50_us, cold->p99_us,
+      consistency->p50_us, consistency->p99_us));
+  return 0;
+}
+
 // The measurement itself; `json` gets every figure, `report` the lines
 // for people.
 int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::string>& report) {
@@ -485,11 +545,13 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
       HumanKib(milestone_kib[2]), HumanKib(m.min_kib), HumanKib(m.max_kib), m.samples));
 
   // Proofs at the final size, one at a time.
+  uint64_t proof_size = 0;
   {
     ledger::LedgerClient client(server->address);
     absl::StatusOr<ledger::v1::GetCheckpointResponse> cp = client.GetCheckpoint();
     if (!cp.ok()) return Fail("checkpoint", cp.status());
     const uint64_t size = cp->tree_size();
+    proof_size = size;
     json.Add("proof_tree_size", size);
     std::mt19937_64 pick(7);
     double inclusion_rate = 0;
@@ -538,6 +600,8 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
   report.push_back(absl::StrFormat(
       "on disk after stop: %d bytes, %.1f bytes per entry (write-ahead log %d, tables %d)",
       disk.total, static_cast<double>(disk.total) / config.entries, disk.wal, disk.sst));
+
+  if (int code = MeasureStoreProofs(config, proof_size, json, report); code != 0) return code;
 
   // The auditor's offline check of the whole database.
   {

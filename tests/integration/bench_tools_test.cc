@@ -164,13 +164,18 @@ TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
        "inclusion_p50_us", "inclusion_p99_us", "inclusion_max_us", "inclusion_proofs_per_sec",
        "consistency_p50_us", "consistency_p99_us", "consistency_max_us",
        "consistency_proofs_per_sec", "health_p50_us", "health_p99_us", "stop_seconds",
-       "bytes_on_disk", "bytes_per_entry", "verify_seconds", "verify_entries",
+       "bytes_on_disk", "bytes_per_entry", "store_open_seconds", "store_inclusion_cold_proofs",
+       "store_inclusion_cold_p50_us", "store_inclusion_cold_p99_us", "store_inclusion_p50_us",
+       "store_inclusion_p99_us", "store_inclusion_max_us", "store_consistency_p50_us",
+       "store_consistency_p99_us", "store_consistency_max_us", "verify_seconds", "verify_entries",
        "verify_entries_per_sec", "restart_seconds", "restart_server_rss_kib",
        "restart_log_size", "wal_bytes", "sst_bytes", "bytes_per_entry_after_restart",
        "wal_bytes_after_restart", "sst_bytes_after_restart", "second_restart_seconds"});
   EXPECT_EQ(Number(json, "entries"), 20000);
   EXPECT_EQ(Number(json, "proof_tree_size"), 20000);
   EXPECT_EQ(Number(json, "verify_entries"), 20000);
+  // The first min(Q, 100) proofs after opening the database are the cold ones.
+  EXPECT_EQ(Number(json, "store_inclusion_cold_proofs"), 50);
   EXPECT_EQ(Number(json, "restart_log_size"), 20000);
   EXPECT_GT(Number(json, "server_rss_10pct_kib"), 0);
   EXPECT_GT(Number(json, "server_rss_100pct_kib"), 0);

@@ -108,6 +108,23 @@ class MemoryTree {
       return it->second;
     };
   }
+  // Reads a batch; counts batches.
+  SubtreeBatchReader BatchReader() const {
+    return [this](const std::vector<NodeKeyParts>& ids)
+               -> absl::StatusOr<std::vector<Hash>> {
+      ++batches_;
+      std::vector<Hash> out;
+      for (const NodeKeyParts& id : ids) {
+        auto it = nodes_.find({id.level, id.index});
+        if (it == nodes_.end()) {
+          return absl::NotFoundError(absl::StrCat("no node ", id.level, "/", id.index));
+        }
+        out.push_back(it->second);
+      }
+      return out;
+    };
+  }
+  int batches() const { return batches_; }
   // Root at each size, recorded as the tree grew.
   Hash RootAt(uint64_t size) const {
     return size == 0 ? EmptyTreeRoot() : roots_[size - 1];
@@ -121,6 +138,7 @@ class MemoryTree {
   std::map<std::pair<int, uint64_t>, Hash> nodes_;
   std::vector<Hash> roots_;
   mutable int reads_ = 0;
+  mutable int batches_ = 0;
 };
 
 class ReferenceTreeTest : public ::testing::Test {
@@ -313,6 +331,46 @@ TEST(MerklePropertyTest, RandomTreesProofsVerifyAndMutationsFail) {
       EXPECT_THAT(VerifyConsistency(size, size2, root, root2, bad), Not(IsOk()));
     }
   }
+}
+
+TEST(MerkleBatchTest, BatchedProofsAreTheProofsReadOneByOneInOneBatchEach) {
+  MemoryTree tree;
+  const uint64_t kMax = 70;
+  for (uint64_t i = 0; i < kMax; ++i) tree.Append(LeafHash(absl::StrCat("leaf ", i)));
+  for (uint64_t size = 1; size <= kMax; ++size) {
+    for (uint64_t other = 0; other < size; ++other) {
+      SCOPED_TRACE(::testing::Message() << other << " of " << size);
+      const int batches = tree.batches();
+      ASSERT_OK_AND_ASSIGN(
+          std::vector<Hash> batched,
+          WithBatchedReads(
+              [&](const SubtreeReader& r) { return InclusionProof(other, size, r); },
+              tree.BatchReader()));
+      EXPECT_EQ(batched, *InclusionProof(other, size, tree.Reader()));
+      ASSERT_OK_AND_ASSIGN(
+          batched,
+          WithBatchedReads(
+              [&](const SubtreeReader& r) { return ConsistencyProof(other + 1, size, r); },
+              tree.BatchReader()));
+      EXPECT_EQ(batched, *ConsistencyProof(other + 1, size, tree.Reader()));
+      EXPECT_EQ(tree.batches(), batches + 2);
+    }
+  }
+}
+
+TEST(MerkleBatchTest, BadRequestsReadNothingAndMissingNodesAreReported) {
+  MemoryTree tree;
+  for (int i = 0; i < 5; ++i) tree.Append(LeafHash(std::to_string(i)));
+  using ::ledger::testing::StatusIs;
+  EXPECT_THAT(WithBatchedReads(
+                  [](const SubtreeReader& r) { return InclusionProof(5, 5, r); },
+                  tree.BatchReader()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(tree.batches(), 0);
+  EXPECT_THAT(WithBatchedReads(
+                  [](const SubtreeReader& r) { return InclusionProof(0, 4, r); },
+                  MemoryTree().BatchReader()),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(MerkleCostTest, ProofsReadLogarithmicallyManyNodes) {

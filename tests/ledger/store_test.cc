@@ -15,6 +15,8 @@
 #include "gtest/gtest.h"
 #include "ledger/entry.h"
 #include "ledger/keys.h"
+#include "ledger/merkle.h"
+#include "ledger/stored_proofs.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "tests/ledger/test_util.h"
@@ -185,6 +187,61 @@ TEST_F(LedgerStoreTest, MalformedHeadIsDataLoss) {
   ASSERT_TRUE(batch.Put(store_->meta(), std::string(kMetaHeadKey), "bad").ok());
   ASSERT_OK(store_->Write(&batch, /*sync=*/true));
   EXPECT_THAT(store_->ReadHead(), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(LedgerStoreTest, GetNodesReadsInTheOrderAskedAndNamesWhatIsWrong) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  rocksdb::WriteBatch batch;
+  for (uint64_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(0, i),
+                          AsBytes(LeafHash(absl::StrCat(i)))).ok());
+  }
+  ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(1, 0),
+                        AsBytes(NodeHash(LeafHash("0"), LeafHash("1")))).ok());
+  ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(1, 1), "short").ok());
+  ASSERT_OK(store_->Write(&batch, true));
+
+  ASSERT_OK_AND_ASSIGN(std::vector<Hash> got,
+                       store_->GetNodes({{0, 3}, {1, 0}, {0, 0}, {0, 3}}));
+  EXPECT_EQ(got, (std::vector<Hash>{LeafHash("3"), NodeHash(LeafHash("0"), LeafHash("1")),
+                                    LeafHash("0"), LeafHash("3")}));
+  EXPECT_THAT(store_->GetNodes({}), IsOk());
+  EXPECT_THAT(store_->GetNodes({{0, 1}, {2, 0}}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("level 2 index 0")));
+  EXPECT_THAT(store_->GetNodes({{0, 1}, {1, 1}}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("level 1 index 1")));
+  EXPECT_THAT(store_->GetNode(1, 1), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  constexpr uint64_t kLeaves = 11;
+  CompactRange tree;
+  rocksdb::WriteBatch batch;
+  std::vector<Hash> leaves;
+  for (uint64_t i = 0; i < kLeaves; ++i) {
+    leaves.push_back(LeafHash(absl::StrCat("leaf ", i)));
+    tree.Append(leaves.back(), [&](int level, uint64_t index, const Hash& h) {
+      ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(level, index), AsBytes(h)).ok());
+    });
+  }
+  ASSERT_OK(store_->Write(&batch, true));
+  const std::string root(AsBytes(tree.Root()));
+
+  ASSERT_OK_AND_ASSIGN(std::vector<Hash> inclusion, StoredInclusionProof(*store_, 6, kLeaves));
+  EXPECT_OK(VerifyInclusion(AsBytes(leaves[6]), 6, kLeaves, root, ProofBytes(inclusion)));
+  ASSERT_OK_AND_ASSIGN(std::vector<Hash> consistency,
+                       StoredConsistencyProof(*store_, 5, kLeaves));
+  const Hash root5 = RootOfLeaves({leaves.begin(), leaves.begin() + 5});
+  EXPECT_OK(VerifyConsistency(5, kLeaves, AsBytes(root5), root, ProofBytes(consistency)));
+  EXPECT_THAT(StoredInclusionProof(*store_, kLeaves, kLeaves),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+
+  // Leaf 6's proof needs leaf 7 (its sibling).
+  ASSERT_TRUE(
+      store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(0, 7)).ok());
+  EXPECT_THAT(StoredInclusionProof(*store_, 6, kLeaves),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("run ledger-verify")));
 }
 
 TEST_F(LedgerStoreTest, EntryIteratorVisitsSequencesInNumericOrder) {
