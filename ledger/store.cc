@@ -53,6 +53,26 @@ absl::Status FromRocksStatus(const rocksdb::Status& s,
   return absl::InternalError(msg);
 }
 
+namespace {
+
+// The node (level, index) from the status and value of its read.
+absl::StatusOr<Hash> NodeFromRead(const rocksdb::Status& s, std::string_view value,
+                                  int level, uint64_t index) {
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("no tree node at level ", level, " index ", index));
+  }
+  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read tree node"));
+  std::optional<Hash> h = HashFromBytes(value);
+  if (!h.has_value()) {
+    return absl::DataLossError(absl::StrCat("tree node at level ", level,
+                                            " index ", index, " is malformed"));
+  }
+  return *h;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
     const std::string& path, Mode mode, rocksdb::Env* env) {
   std::unique_ptr<LedgerStore> store(new LedgerStore());
@@ -254,26 +274,6 @@ absl::StatusOr<std::optional<EventIdRecord>> LedgerStore::LookupEventId(
   }
   return rec;
 }
-
-namespace {
-
-// The node (level, index) from the status and value of its read.
-absl::StatusOr<Hash> NodeFromRead(const rocksdb::Status& s, std::string_view value,
-                                  int level, uint64_t index) {
-  if (s.IsNotFound()) {
-    return absl::NotFoundError(
-        absl::StrCat("no tree node at level ", level, " index ", index));
-  }
-  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read tree node"));
-  std::optional<Hash> h = HashFromBytes(value);
-  if (!h.has_value()) {
-    return absl::DataLossError(absl::StrCat("tree node at level ", level,
-                                            " index ", index, " is malformed"));
-  }
-  return *h;
-}
-
-}  // namespace
 
 absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
   std::string value;
