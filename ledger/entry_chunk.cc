@@ -28,7 +28,7 @@ bool Cancelled(const ChunkReadOptions& o) {
 }
 
 // Compares the stored nodes of the complete subtrees inside
-// [begin, begin + leaves.size()), level by level up to `top_level`, and
+// [begin, begin + count), level by level up to `top_level`, and
 // the key that follows the last node of each level.
 bool ChunkNodesMatch(rocksdb::Iterator* it, uint64_t begin, const Hash* leaves,
                      uint64_t count, uint64_t log_size, int top_level,
@@ -183,6 +183,42 @@ ChunkResult CheckEntryChunk(const ChunkReadOptions& options, uint64_t begin,
                                     options.log_size, chunk_level, &r.root);
   }
   return r;
+}
+
+UpperNodeChecker::UpperNodeChecker(const ChunkReadOptions& options, int chunk_level)
+    : options_(options), chunk_level_(chunk_level) {}
+
+void UpperNodeChecker::AddChunkRoot(const Hash& root) {
+  tree_.Append(root, [this](int level, uint64_t index, const Hash& h) {
+    if (level > 0) Check(level + chunk_level_, index, h);
+  });
+}
+
+void UpperNodeChecker::Check(int level, uint64_t index, const Hash& h) {
+  std::unique_ptr<rocksdb::Iterator>& it = levels_[level];
+  if (it == nullptr) {
+    it.reset(options_.db->NewIterator(ScanReadOptions(options_.snapshot, 0),
+                                      options_.nodes));
+    it->Seek(NodeKey(level, 0));
+  }
+  if (!it->Valid() || it->key() != rocksdb::Slice(NodeKey(level, index)) ||
+      it->value() != rocksdb::Slice(AsBytes(h).data(), h.size())) {
+    match_ = false;
+  }
+  if (it->Valid()) it->Next();
+}
+
+bool UpperNodeChecker::AllMatch() {
+  for (auto& [level, it] : levels_) {
+    const std::optional<std::string> after =
+        NodeKeyAfter(level, (options_.log_size >> level) - 1, options_.log_size);
+    if (after.has_value() ? !it->Valid() || it->key() != rocksdb::Slice(*after)
+                          : it->Valid()) {
+      match_ = false;
+    }
+    if (!it->status().ok()) match_ = false;
+  }
+  return match_;
 }
 
 }  // namespace ledger

@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "ledger/hash.h"
+#include "ledger/merkle.h"
 #include "ledger/multiset_digest.h"
 #include "rocksdb/db.h"
 
@@ -93,6 +96,32 @@ struct ChunkResult {
 // position begin - 1, so a stray key before `begin` is seen here.
 ChunkResult CheckEntryChunk(const ChunkReadOptions& options, uint64_t begin,
                             int chunk_level);
+
+// Checks the stored tree nodes above the chunks' subtrees (levels above
+// `chunk_level`), which the chunks' roots give: each root is added in log
+// order, and the nodes it completes are compared in key order per level.
+//
+// Thread safety: none; one caller.
+class UpperNodeChecker {
+ public:
+  // Reads as `options` says (db, nodes, snapshot, log_size).
+  UpperNodeChecker(const ChunkReadOptions& options, int chunk_level);
+
+  void AddChunkRoot(const Hash& root);
+
+  // True when every node was stored as computed, and each level's last
+  // node is followed by the key that should follow it.
+  bool AllMatch();
+
+ private:
+  void Check(int level, uint64_t index, const Hash& h);
+
+  const ChunkReadOptions options_;
+  const int chunk_level_;
+  CompactRange tree_;  // over chunk roots
+  std::map<int, std::unique_ptr<rocksdb::Iterator>> levels_;
+  bool match_ = true;
+};
 
 // The key that must follow node (level, index) in the nodes family of a
 // tree of `log_size` leaves: the next node of the level, else the first of

@@ -50,6 +50,11 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name) {
   // searching the skip list from the top: at 1,000 events per request that
   // was a large share of the writer thread's time.
   if (name == "nodes") {
+    // A proof reads O(log n) scattered 41-byte nodes: smaller blocks mean
+    // less to read and checksum per node (at 1M leaves, inclusion proofs
+    // 53.7 -> 40.8 us), for an index four times larger (about 4 MB at 10M
+    // entries).
+    t.block_size = 4 * 1024;
     o.memtable_insert_with_hint_prefix_extractor.reset(
         rocksdb::NewFixedPrefixTransform(1));
   } else if (name == "streams") {
@@ -84,6 +89,26 @@ absl::Status FromRocksStatus(const rocksdb::Status& s,
   }
   return absl::InternalError(msg);
 }
+
+namespace {
+
+// The node (level, index) from the status and value of its read.
+absl::StatusOr<Hash> NodeFromRead(const rocksdb::Status& s, std::string_view value,
+                                  int level, uint64_t index) {
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("no tree node at level ", level, " index ", index));
+  }
+  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read tree node"));
+  std::optional<Hash> h = HashFromBytes(value);
+  if (!h.has_value()) {
+    return absl::DataLossError(absl::StrCat("tree node at level ", level,
+                                            " index ", index, " is malformed"));
+  }
+  return *h;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
     const std::string& path, Mode mode, rocksdb::Env* env) {
@@ -309,26 +334,6 @@ absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& id
   }
   return absl::OkStatus();
 }
-
-namespace {
-
-// The node (level, index) from the status and value of its read.
-absl::StatusOr<Hash> NodeFromRead(const rocksdb::Status& s, std::string_view value,
-                                  int level, uint64_t index) {
-  if (s.IsNotFound()) {
-    return absl::NotFoundError(
-        absl::StrCat("no tree node at level ", level, " index ", index));
-  }
-  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read tree node"));
-  std::optional<Hash> h = HashFromBytes(value);
-  if (!h.has_value()) {
-    return absl::DataLossError(absl::StrCat("tree node at level ", level,
-                                            " index ", index, " is malformed"));
-  }
-  return *h;
-}
-
-}  // namespace
 
 absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
   std::string value;

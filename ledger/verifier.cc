@@ -1,15 +1,13 @@
 #include "ledger/verifier.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/chunk_scheduler.h"
 #include "ledger/entry.h"
 #include "ledger/entry_chunk.h"
 #include "ledger/merkle.h"
@@ -224,189 +222,6 @@ absl::StatusOr<std::optional<VerifyReport>> CheckStoredCheckpoint(
   return std::optional<VerifyReport>();
 }
 
-// Read ahead in a whole-family scan. Larger is slower here: RocksDB
-// allocates the buffer afresh.
-constexpr size_t kScanReadahead = 256 << 10;
-
-// Sums the records of one index family.
-absl::StatusOr<MultisetDigest> DigestFamily(const LedgerStore& store,
-                                            rocksdb::ColumnFamilyHandle* family,
-                                            const rocksdb::Snapshot* snapshot,
-                                            const std::atomic<bool>& cancel,
-                                            std::string_view what) {
-  MultisetDigest digest;
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(ScanReadOptions(snapshot, kScanReadahead), family));
-  uint64_t n = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (++n % 4096 == 0 && cancel.load(std::memory_order_relaxed)) break;
-    digest.Add(it->key().ToStringView(), it->value().ToStringView());
-  }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), std::string("cannot read ") + std::string(what)));
-  return digest;
-}
-
-// Runs the checks that need no earlier entries on a few threads: the
-// digests of the two index families, and the entry chunks below the head,
-// in order, at most a window of them ahead of the caller. The caller
-// takes chunk results in order with Take. Destroying the scheduler stops
-// the threads.
-class ChunkScheduler {
- public:
-  ChunkScheduler(const LedgerStore& store, const rocksdb::Snapshot* snapshot,
-                 uint64_t log_size, int chunk_level, unsigned threads)
-      : store_(store),
-        snapshot_(snapshot),
-        chunk_level_(chunk_level),
-        chunks_((log_size + (uint64_t{1} << chunk_level) - 1) >> chunk_level) {
-    options_.db = store.db();
-    options_.entries = store.entries();
-    options_.nodes = store.nodes();
-    options_.snapshot = snapshot;
-    options_.log_size = log_size;
-    options_.cancel = &cancel_;
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    window_ = 2 * threads + 1;
-    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
-  }
-
-  ~ChunkScheduler() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      cancel_.store(true);
-    }
-    cv_.notify_all();
-    for (std::thread& t : threads_) t.join();
-  }
-
-  const ChunkReadOptions& options() const { return options_; }
-  uint64_t chunks() const { return chunks_; }
-
-  // The result of chunk `k`; chunks are taken in order, each once.
-  ChunkResult Take(uint64_t k) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return done_.count(k) > 0; });
-    ChunkResult r = std::move(done_[k]);
-    done_.erase(k);
-    taken_ = k + 1;
-    cv_.notify_all();
-    return r;
-  }
-
-  // The digests of the stream and event-id index families.
-  absl::StatusOr<MultisetDigest> TakeIndexDigest(int which) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return index_[which].has_value(); });
-    return *index_[which];
-  }
-
- private:
-  // Jobs 0 and 1 digest the index families: the longest jobs go first, so
-  // that the short chunk jobs even out the threads' finishing times. Then
-  // job 2 + k checks chunk k.
-  void Work() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!cancel_.load()) {
-      const uint64_t job = next_job_;
-      if (job < 2) {
-        ++next_job_;
-        lock.unlock();
-        absl::StatusOr<MultisetDigest> d =
-            job == 0 ? DigestFamily(store_, store_.streams(), snapshot_, cancel_,
-                                    "stream index")
-                     : DigestFamily(store_, store_.event_ids(), snapshot_, cancel_,
-                                    "event-id index");
-        lock.lock();
-        index_[job] = std::move(d);
-      } else if (job < chunks_ + 2) {
-        const uint64_t k = job - 2;
-        if (k >= taken_ + window_) {
-          cv_.wait(lock);
-          continue;
-        }
-        ++next_job_;
-        lock.unlock();
-        ChunkResult r = CheckEntryChunk(options_, k << chunk_level_, chunk_level_);
-        lock.lock();
-        done_.emplace(k, std::move(r));
-      } else {
-        return;
-      }
-      cv_.notify_all();
-    }
-  }
-
-  const LedgerStore& store_;
-  const rocksdb::Snapshot* const snapshot_;
-  const int chunk_level_;
-  const uint64_t chunks_;
-  ChunkReadOptions options_;
-  uint64_t window_ = 1;
-  std::atomic<bool> cancel_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t next_job_ = 0;  // guarded by mu_, as below
-  uint64_t taken_ = 0;
-  std::map<uint64_t, ChunkResult> done_;
-  std::optional<absl::StatusOr<MultisetDigest>> index_[2];
-  std::vector<std::thread> threads_;  // last: started once the rest exists
-};
-
-// Checks the stored tree nodes above the chunks' subtrees, which the
-// chunks' roots give, as they come, in key order per level.
-class UpperNodeChecker {
- public:
-  UpperNodeChecker(const LedgerStore& store, const rocksdb::Snapshot* snapshot,
-                   uint64_t log_size, int chunk_level)
-      : store_(store),
-        ro_(ScanReadOptions(snapshot, 0)),
-        log_size_(log_size),
-        chunk_level_(chunk_level) {}
-
-  void AddChunkRoot(const Hash& root) {
-    tree_.Append(root, [this](int level, uint64_t index, const Hash& h) {
-      if (level > 0) Check(level + chunk_level_, index, h);
-    });
-  }
-
-  // True when every node was stored as computed, and each level's last
-  // node is followed by the key that should follow it.
-  bool AllMatch() {
-    for (auto& [level, it] : levels_) {
-      const std::optional<std::string> after =
-          NodeKeyAfter(level, (log_size_ >> level) - 1, log_size_);
-      if (after.has_value() ? !it->Valid() || it->key() != rocksdb::Slice(*after)
-                            : it->Valid()) {
-        match_ = false;
-      }
-      if (!it->status().ok()) match_ = false;
-    }
-    return match_;
-  }
-
- private:
-  void Check(int level, uint64_t index, const Hash& h) {
-    std::unique_ptr<rocksdb::Iterator>& it = levels_[level];
-    if (it == nullptr) {
-      it.reset(store_.db()->NewIterator(ro_, store_.nodes()));
-      it->Seek(NodeKey(level, 0));
-    }
-    if (!it->Valid() || it->key() != rocksdb::Slice(NodeKey(level, index)) ||
-        it->value() != rocksdb::Slice(AsBytes(h).data(), h.size())) {
-      match_ = false;
-    }
-    if (it->Valid()) it->Next();
-  }
-
-  const LedgerStore& store_;
-  const rocksdb::ReadOptions ro_;
-  const uint64_t log_size_;
-  const int chunk_level_;
-  CompactRange tree_;  // over chunk roots
-  std::map<int, std::unique_ptr<rocksdb::Iterator>> levels_;
-  bool match_ = true;
-};
-
 // Releases a snapshot when it goes.
 struct SnapshotHolder {
   rocksdb::DB* db;
@@ -446,7 +261,7 @@ absl::StatusOr<VerifyReport> LedgerVerifier::Run(
   const int chunk_level = std::clamp(options_.chunk_level, 0, 30);
   ChunkScheduler scheduler(*store_, snapshot.snapshot, head.size, chunk_level,
                            options_.threads);
-  UpperNodeChecker upper_nodes(*store_, snapshot.snapshot, head.size, chunk_level);
+  UpperNodeChecker upper_nodes(scheduler.options(), chunk_level);
   bool nodes_match = true;
   MultisetDigest expected_streams;
   MultisetDigest expected_event_ids;

@@ -5,8 +5,9 @@
 // imply. It reads only; it never trusts an index to find an entry.
 //
 // Run splits the log into chunks of consecutive entries and checks them on
-// several threads (ledger/entry_chunk.h), then links them in order on the
-// calling thread; the report is the one a single in-order pass would give.
+// several threads (ledger/chunk_scheduler.h, ledger/entry_chunk.h), then
+// links them in order on the calling thread; the report is the one a
+// single in-order pass would give.
 //
 // Thread safety: one Run at a time per verifier.
 #ifndef LEDGER_VERIFIER_H_
