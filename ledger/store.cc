@@ -12,7 +12,6 @@
 #include "rocksdb/options.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
-#include "rocksdb/cache.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 
@@ -39,25 +38,10 @@ class StreamPartOfKey : public rocksdb::SliceTransform {
   }
 };
 
-// One block cache for every family of the process's databases. Index and
-// filter blocks live in it too (RocksDB would otherwise keep those of every
-// table file in memory outside any bound: about 45 MB at 10,000,000
-// entries, growing with the log), with those of level 0 pinned.
-constexpr size_t kBlockCacheBytes = 64ull << 20;
-
-std::shared_ptr<rocksdb::Cache> SharedBlockCache() {
-  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
-  return cache;
-}
-
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
   t.block_size = 16 * 1024;
-  t.block_cache = SharedBlockCache();
-  t.cache_index_and_filter_blocks = true;
-  t.cache_index_and_filter_blocks_with_high_priority = true;
-  t.pin_l0_filter_and_index_blocks_in_cache = true;
   // Memtable insert hints. One group's keys in `nodes` interleave the
   // levels (leaf 7 closes nodes at levels 0 to 3), and in `streams` the
   // streams of its requests; within one level, or one stream, they only
