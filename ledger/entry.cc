@@ -76,7 +76,8 @@ void PutBigEndian64(char*& p, uint64_t v) {
 
 void PutField(char*& p, std::string_view field) {
   PutBigEndian64(p, field.size());
-  std::memcpy(p, field.data(), field.size());
+  // An empty view may have no data at all: memcpy must not see its null.
+  if (!field.empty()) std::memcpy(p, field.data(), field.size());
   p += field.size();
 }
 
