@@ -7,7 +7,6 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/entry_view.h"
 
 namespace ledger {
 
@@ -49,8 +48,6 @@ absl::StatusOr<ledger::v1::Entry> ParseStoredEntry(std::string_view bytes) {
   if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError("entry bytes do not parse as ledger.v1.Entry");
   }
-  // Bytes the in-place reader accepts are canonical by construction.
-  if (StoredEntryView::IsCanonical(bytes)) return entry;
   // Unknown fields survive re-serialization, so the canonical check below
   // would let extra bytes ride along unnoticed.
   if (!entry.GetReflection()->GetUnknownFields(entry).empty()) {

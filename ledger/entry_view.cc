@@ -183,11 +183,6 @@ bool StoredEntryView::ReadCanonical(std::string_view bytes) {
   return true;
 }
 
-bool StoredEntryView::IsCanonical(std::string_view bytes) {
-  StoredEntryView view;
-  return view.ReadCanonical(bytes);
-}
-
 absl::Status StoredEntryView::Read(std::string_view bytes) {
   parsed_.reset();
   in_place_ = ReadCanonical(bytes);

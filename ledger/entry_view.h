@@ -33,12 +33,6 @@ class StoredEntryView {
   // its DATA_LOSS messages.
   [[nodiscard]] absl::Status Read(std::string_view bytes);
 
-  // True when `bytes` pass the wire-format path: then they are, by
-  // construction, the canonical serialization of an Entry with no unknown
-  // fields (ParseStoredEntry uses it to skip serializing again). False
-  // says nothing: the message parser must decide.
-  static bool IsCanonical(std::string_view bytes);
-
   // True when the last Read took the wire-format path rather than the
   // message parser (for tests).
   bool read_in_place() const { return in_place_; }
