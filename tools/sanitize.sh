@@ -74,7 +74,7 @@ run_tsan() {
   rm -rf "$reports" && mkdir -p "$reports"
   local status=0
   for t in "${TSAN_TESTS[@]}"; do
-    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$here/tools/tsan-suppressions.txt:log_path=$reports/report" \
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:print_suppressions=0:suppressions=$here/tools/tsan-suppressions.txt:log_path=$reports/report" \
       "build-tsan/bin/$t" --gtest_brief=1 --gtest_filter="$TSAN_GTEST_FILTER" || status=1
   done
   check_reports "$reports" || status=1
