@@ -32,7 +32,7 @@ struct ProposedAppend {
   const std::vector<ledger::v1::Entry>* entries;  // the new entries, complete
 };
 
-// Implementations check domain rules. Called on the writer thread, one
+// Implementations check domain rules. Called on the writer's stager thread, one
 // append at a time in log order; must not block for long or call back into
 // the writer. Return OK to accept; any other status rejects the whole
 // append and is sent to the client as is (rule breaches should be

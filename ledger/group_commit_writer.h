@@ -68,7 +68,7 @@ class GroupCommitWriter {
     std::string origin = "involvement-ledger";
   };
 
-  // Reads the head of `store` and starts the writer thread. `store` must
+  // Reads the head of `store` and starts the stager and committer threads. `store` must
   // outlive the writer.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<GroupCommitWriter>>
   Start(LedgerStore* store, Options options);
@@ -96,7 +96,7 @@ class GroupCommitWriter {
                    AppendDone done);
 
   // Stops accepting appends, commits those already queued, and joins the
-  // writer thread. Idempotent.
+  // stager and committer threads. Idempotent.
   void Shutdown();
 
   // Number of durable entries. Every tree node of a tree this size is

@@ -296,20 +296,31 @@ absl::StatusOr<uint64_t> LedgerStore::StreamSequence(std::string_view stream,
   return *seq;
 }
 
+namespace {
+
+// The record of `event_id` from the status and value of its read.
+absl::StatusOr<std::optional<EventIdRecord>> EventIdFromRead(const rocksdb::Status& s,
+                                                             std::string_view value,
+                                                             std::string_view event_id) {
+  if (s.IsNotFound()) return std::optional<EventIdRecord>();
+  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read event-id index"));
+  std::optional<EventIdRecord> rec = DecodeEventIdRecord(value);
+  if (!rec.has_value()) {
+    return absl::DataLossError(
+        absl::StrCat("event-id index value for ", std::string(event_id), " is malformed"));
+  }
+  return rec;
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<EventIdRecord>> LedgerStore::LookupEventId(
     std::string_view event_id) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_,
                                rocksdb::Slice(event_id.data(), event_id.size()),
                                &value);
-  if (s.IsNotFound()) return std::optional<EventIdRecord>();
-  RETURN_IF_ERROR(FromRocksStatus(s, "cannot read event-id index"));
-  auto rec = DecodeEventIdRecord(value);
-  if (!rec.has_value()) {
-    return absl::DataLossError(
-        absl::StrCat("event-id index value for ", std::string(event_id), " is malformed"));
-  }
-  return rec;
+  return EventIdFromRead(s, value, event_id);
 }
 
 absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& ids,
@@ -322,15 +333,9 @@ absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& id
   std::vector<rocksdb::Status> statuses(n);
   db_->MultiGet(rocksdb::ReadOptions(), event_ids_, n, keys.data(), values.data(),
                 statuses.data());
-  out->assign(n, std::nullopt);
+  out->resize(n);
   for (size_t i = 0; i < n; ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    RETURN_IF_ERROR(FromRocksStatus(statuses[i], "cannot read event-id index"));
-    (*out)[i] = DecodeEventIdRecord(values[i].ToStringView());
-    if (!(*out)[i].has_value()) {
-      return absl::DataLossError(
-          absl::StrCat("event-id index value for ", std::string(ids[i]), " is malformed"));
-    }
+    ASSIGN_OR_RETURN((*out)[i], EventIdFromRead(statuses[i], values[i].ToStringView(), ids[i]));
   }
   return absl::OkStatus();
 }
