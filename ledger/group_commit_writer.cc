@@ -115,7 +115,9 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
 
 // How long the stager waits, after the first request of a group arrives,
 // for as many as its previous group held.
-constexpr auto kGroupFillWait = std::chrono::microseconds(2000);
+// Short: 16 unary clients ran at about 8,400 appends/s with 2 ms and
+// 10,000 to 11,000 with 50 to 500 us (docs/performance.md, item 6).
+constexpr auto kGroupFillWait = std::chrono::microseconds(100);
 // Queued events below which the stager waits for the group being written
 // before it takes the next.
 constexpr size_t kOverlapEvents = 256;
