@@ -43,6 +43,8 @@ bool ChunkNodesMatch(rocksdb::Iterator* it, uint64_t begin, const Hash* leaves,
         level[j] = NodeHash(level[2 * j], level[2 * j + 1]);
       }
     }
+    if (l == top_level) *root = level[0];
+    if (l < kLowestStoredNodeLevel) continue;  // not stored: nothing to compare
     it->Seek(NodeKey(l, lo));
     for (uint64_t j = 0; j < hi - lo; ++j, it->Next()) {
       if (!it->Valid() || it->key() != rocksdb::Slice(NodeKey(l, lo + j)) ||
@@ -56,7 +58,6 @@ bool ChunkNodesMatch(rocksdb::Iterator* it, uint64_t begin, const Hash* leaves,
                           : it->Valid()) {
       return false;
     }
-    if (l == top_level) *root = level[0];
   }
   return it->status().ok();
 }
@@ -195,6 +196,7 @@ void UpperNodeChecker::AddChunkRoot(const Hash& root) {
 }
 
 void UpperNodeChecker::Check(int level, uint64_t index, const Hash& h) {
+  if (level < kLowestStoredNodeLevel) return;  // not stored
   std::unique_ptr<rocksdb::Iterator>& it = levels_[level];
   if (it == nullptr) {
     it.reset(options_.db->NewIterator(ScanReadOptions(options_.snapshot, 0),

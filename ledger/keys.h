@@ -60,6 +60,11 @@ std::optional<LogHead> DecodeLogHead(std::string_view bytes);
 
 // Key in the `nodes` family: one byte of level, then the big-endian index
 // (see ledger/merkle.h for what (level, index) names). Value: 32 bytes.
+// Only levels kLowestStoredNodeLevel and up are stored: a node below it
+// covers at most 4 entries and is computed from them when asked for
+// (LedgerStore::GetNode); storing levels 0 to 2 cost 1.75 RocksDB keys per
+// entry, a third of the writer's (docs/performance.md).
+inline constexpr int kLowestStoredNodeLevel = 3;
 std::string NodeKey(int level, uint64_t index);
 // Splits a `nodes` key; nullopt when malformed.
 struct NodeKeyParts {
@@ -78,7 +83,7 @@ inline constexpr std::string_view kMetaOriginKey = "origin";
 // pin their own copy.
 inline constexpr std::string_view kMetaVerifierKeyKey = "verifier_key";
 inline constexpr std::string_view kMetaFormatKey = "format";
-inline constexpr std::string_view kFormatVersion = "involvement-ledger/1";
+inline constexpr std::string_view kFormatVersion = "involvement-ledger/2";
 
 }  // namespace ledger
 

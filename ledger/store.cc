@@ -340,7 +340,42 @@ absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& id
   return absl::OkStatus();
 }
 
+namespace {
+
+// Hash of subtree (level, index), level < kLowestStoredNodeLevel, from the
+// entries it covers, read through `it` (over the entries family).
+absl::StatusOr<Hash> LowNodeFromEntries(rocksdb::Iterator* it, int level, uint64_t index) {
+  const uint64_t width = uint64_t{1} << level;
+  const uint64_t first = index << level;
+  if (level < 0 || level >= kLowestStoredNodeLevel || (first >> level) != index ||
+      first + width < first) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no tree node at level ", level, " index ", index));
+  }
+  Hash row[uint64_t{1} << kLowestStoredNodeLevel];
+  it->Seek(EntryKey(first));
+  for (uint64_t i = 0; i < width; ++i, it->Next()) {
+    if (!it->Valid() || it->key() != rocksdb::Slice(EntryKey(first + i))) {
+      RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read entries"));
+      return absl::NotFoundError(absl::StrCat("no tree node at level ", level, " index ",
+                                              index, " (entry ", first + i,
+                                              " is missing)"));
+    }
+    row[i] = LeafHash(it->value().ToStringView());
+  }
+  for (uint64_t n = width; n > 1; n /= 2) {
+    for (uint64_t j = 0; j < n / 2; ++j) row[j] = NodeHash(row[2 * j], row[2 * j + 1]);
+  }
+  return row[0];
+}
+
+}  // namespace
+
 absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
+  if (level < kLowestStoredNodeLevel) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), entries_));
+    return LowNodeFromEntries(it.get(), level, index);
+  }
   std::string value;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), nodes_, NodeKey(level, index), &value);
@@ -349,19 +384,39 @@ absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
 
 absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
     const std::vector<NodeKeyParts>& ids) const {
+  // Stored nodes in one MultiGet; low ones (ids[i].level below the stored
+  // levels) from the entries, through one iterator made when first needed.
   std::vector<std::string> keys;
+  std::vector<size_t> stored;  // indexes into ids
   keys.reserve(ids.size());
-  for (const NodeKeyParts& id : ids) keys.push_back(NodeKey(id.level, id.index));
+  stored.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i].level >= kLowestStoredNodeLevel) {
+      keys.push_back(NodeKey(ids[i].level, ids[i].index));
+      stored.push_back(i);
+    }
+  }
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> values(ids.size());
-  std::vector<rocksdb::Status> statuses(ids.size());
-  db_->MultiGet(rocksdb::ReadOptions(), nodes_, ids.size(), slices.data(),
-                values.data(), statuses.data());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  if (!keys.empty()) {
+    db_->MultiGet(rocksdb::ReadOptions(), nodes_, keys.size(), slices.data(), values.data(),
+                  statuses.data());
+  }
+  std::unique_ptr<rocksdb::Iterator> entries;
   std::vector<Hash> hashes;
   hashes.reserve(ids.size());
+  size_t next_stored = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
-    ASSIGN_OR_RETURN(Hash h, NodeFromRead(statuses[i], values[i].ToStringView(),
-                                          ids[i].level, ids[i].index));
+    if (next_stored < stored.size() && stored[next_stored] == i) {
+      const size_t k = next_stored++;
+      ASSIGN_OR_RETURN(Hash h, NodeFromRead(statuses[k], values[k].ToStringView(),
+                                            ids[i].level, ids[i].index));
+      hashes.push_back(h);
+      continue;
+    }
+    if (entries == nullptr) entries.reset(db_->NewIterator(rocksdb::ReadOptions(), entries_));
+    ASSIGN_OR_RETURN(Hash h, LowNodeFromEntries(entries.get(), ids[i].level, ids[i].index));
     hashes.push_back(h);
   }
   return hashes;

@@ -66,13 +66,16 @@ class LedgerStore {
   [[nodiscard]] absl::Status LookupEventIds(const std::vector<std::string_view>& ids,
                                             std::vector<std::optional<EventIdRecord>>* out) const;
 
-  // Stored hash of complete subtree (level, index) of the Merkle tree
-  // (ledger/merkle.h); NOT_FOUND when absent, DATA_LOSS when malformed.
+  // Hash of complete subtree (level, index) of the Merkle tree
+  // (ledger/merkle.h): stored from kLowestStoredNodeLevel up, below it
+  // computed from the entries the subtree covers. NOT_FOUND when absent (a
+  // low node: when one of its entries is), DATA_LOSS when malformed.
   [[nodiscard]] absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
 
-  // Stored hashes of the subtrees `ids`, in the same order, read in one
-  // batch (a RocksDB MultiGet): what one proof needs. Errors as GetNode's,
-  // for the first node that has one.
+  // Hashes of the subtrees `ids`, in the same order: the stored ones read
+  // in one batch (a RocksDB MultiGet), the low ones from their entries
+  // through one iterator. What one proof needs. Errors as GetNode's, for
+  // the first node that has one.
   [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetNodes(
       const std::vector<NodeKeyParts>& ids) const;
 
@@ -101,6 +104,7 @@ class LedgerStore {
       rocksdb::ColumnFamilyHandle* family) const;
 
   rocksdb::ColumnFamilyHandle* entries() const { return entries_; }
+  // The nodes family holds levels kLowestStoredNodeLevel and up only.
   rocksdb::ColumnFamilyHandle* nodes() const { return nodes_; }
   rocksdb::ColumnFamilyHandle* streams() const { return streams_; }
   rocksdb::ColumnFamilyHandle* event_ids() const { return event_ids_; }

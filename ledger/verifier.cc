@@ -167,7 +167,7 @@ absl::StatusOr<VerifyReport> LocateNodeFault(const LedgerStore& store,
   for (it->SeekToFirst(); it->Valid() && !bad.has_value(); it->Next()) {
     tree.Append(LeafHash(it->value().ToStringView()),
                 [&](int level, uint64_t index, const Hash& want) {
-                  if (bad.has_value()) return;
+                  if (bad.has_value() || level < kLowestStoredNodeLevel) return;
                   absl::StatusOr<Hash> got = store.GetNode(level, index);
                   if (!got.ok() || *got != want) {
                     bad = Bad(entries, index << level,
@@ -357,15 +357,18 @@ absl::StatusOr<VerifyReport> LedgerVerifier::Run(
   }
 
   // The chunks compared the nodes inside them and the key after each
-  // level's last; the first key of the family closes the chain, so no
-  // stray node can hide anywhere.
+  // level's last; the first key of the family (the first stored level's
+  // first node, or none in a log too small to have one) closes the chain,
+  // so no stray node can hide anywhere.
   {
     std::unique_ptr<rocksdb::Iterator> first(store_->db()->NewIterator(
         ScanReadOptions(snapshot.snapshot, 0), store_->nodes()));
     first->SeekToFirst();
     RETURN_IF_ERROR(FromRocksStatus(first->status(), "cannot read tree nodes"));
-    if (seq == 0 ? first->Valid()
-                 : !first->Valid() || first->key() != rocksdb::Slice(NodeKey(0, 0))) {
+    const bool has_stored = (seq >> kLowestStoredNodeLevel) > 0;
+    if (!has_stored ? first->Valid()
+                    : !first->Valid() ||
+                          first->key() != rocksdb::Slice(NodeKey(kLowestStoredNodeLevel, 0))) {
       nodes_match = false;
     }
   }

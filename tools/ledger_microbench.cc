@@ -43,8 +43,10 @@ uint64_t TreeSize() {
   return env != nullptr ? std::strtoull(env, nullptr, 10) : 1000000;
 }
 
-// A store with the tree nodes of TreeSize() leaves (no entries: proofs read
-// only nodes), and the roots at a few sizes for the verification benches.
+// A store with the tree of TreeSize() leaves: stand-in entries (the bytes
+// "leaf I", which is all a proof reads of an entry: the low levels of the
+// tree are hashed from them) and the stored nodes, and the roots at a few
+// sizes for the verification benches.
 class TreeFixture {
  public:
   static TreeFixture& Get() {
@@ -73,8 +75,11 @@ class TreeFixture {
     CompactRange tree;
     rocksdb::WriteBatch batch;
     for (uint64_t i = 0; i < size_; ++i) {
+      batch.Put(store_->entries(), EntryKey(i), absl::StrCat("leaf ", i));
       tree.Append(LeafAt(i), [&](int level, uint64_t index, const Hash& h) {
-        batch.Put(store_->nodes(), NodeKey(level, index), AsBytes(h));
+        if (level >= kLowestStoredNodeLevel) {
+          batch.Put(store_->nodes(), NodeKey(level, index), AsBytes(h));
+        }
       });
       if (batch.Count() > 100000) {
         (void)store_->Write(&batch, false);
@@ -84,6 +89,8 @@ class TreeFixture {
     (void)store_->Write(&batch, true);
     root_ = tree.Root();
     store_->db()->CompactRange(rocksdb::CompactRangeOptions(), store_->nodes(),
+                               nullptr, nullptr);
+    store_->db()->CompactRange(rocksdb::CompactRangeOptions(), store_->entries(),
                                nullptr, nullptr);
   }
 

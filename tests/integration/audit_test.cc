@@ -179,7 +179,9 @@ TEST_F(AuditTest, RewrittenAndRehashedLogFailsAuditAndVerify) {
       batch.Put(store->entries(), EntryKey(s), rewritten);
       prev = LeafHash(rewritten);
       tree.Append(prev, [&](int level, uint64_t index, const Hash& h) {
-        batch.Put(store->nodes(), NodeKey(level, index), AsBytes(h));
+        if (level >= kLowestStoredNodeLevel) {
+          batch.Put(store->nodes(), NodeKey(level, index), AsBytes(h));
+        }
       });
     }
     batch.Put(store->meta(), std::string(kMetaHeadKey), EncodeLogHead({30, prev}));

@@ -117,10 +117,11 @@ TEST_F(WriterCheckpointTest, RestartKeepsTheTreeAndCheckpointsStayConsistent) {
 
 TEST_F(WriterCheckpointTest, MissingTreeNodeRefusesToStart) {
   ASSERT_NO_FATAL_FAILURE(Open());
-  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 6), "t").status());
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 12), "t").status());
   writer_.reset();
-  // Size 6 = subtrees (2, 0) and (1, 2): remove the second.
-  ASSERT_TRUE(store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(1, 2)).ok());
+  // Size 12 = subtrees (3, 0) and (2, 2); only the first is stored (the
+  // second is hashed from entries 8 to 11): remove it.
+  ASSERT_TRUE(store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(3, 0)).ok());
   GroupCommitWriter::Options options;
   options.signer = signer_.get();
   EXPECT_THAT(GroupCommitWriter::Start(store_.get(), options),

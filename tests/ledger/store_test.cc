@@ -191,26 +191,38 @@ TEST_F(LedgerStoreTest, MalformedHeadIsDataLoss) {
 
 TEST_F(LedgerStoreTest, GetNodesReadsInTheOrderAskedAndNamesWhatIsWrong) {
   ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  // Entries 0..9 (the low levels are hashed from them), node (3, 0)
+  // stored, node (4, 0) malformed.
   rocksdb::WriteBatch batch;
-  for (uint64_t i = 0; i < 4; ++i) {
-    ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(0, i),
-                          AsBytes(LeafHash(absl::StrCat(i)))).ok());
+  std::vector<Hash> leaf;
+  for (uint64_t i = 0; i < 10; ++i) {
+    ASSERT_TRUE(batch.Put(store_->entries(), EntryKey(i), absl::StrCat("e", i)).ok());
+    leaf.push_back(LeafHash(absl::StrCat("e", i)));
   }
-  ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(1, 0),
-                        AsBytes(NodeHash(LeafHash("0"), LeafHash("1")))).ok());
-  ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(1, 1), "short").ok());
+  const Hash root8 = RootOfLeaves({leaf.begin(), leaf.begin() + 8});
+  ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(3, 0), AsBytes(root8)).ok());
+  ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(4, 0), "short").ok());
   ASSERT_OK(store_->Write(&batch, true));
 
+  const Hash n10 = NodeHash(leaf[0], leaf[1]);
+  const Hash n21 = NodeHash(NodeHash(leaf[4], leaf[5]), NodeHash(leaf[6], leaf[7]));
   ASSERT_OK_AND_ASSIGN(std::vector<Hash> got,
-                       store_->GetNodes({{0, 3}, {1, 0}, {0, 0}, {0, 3}}));
-  EXPECT_EQ(got, (std::vector<Hash>{LeafHash("3"), NodeHash(LeafHash("0"), LeafHash("1")),
-                                    LeafHash("0"), LeafHash("3")}));
+                       store_->GetNodes({{0, 3}, {3, 0}, {1, 0}, {2, 1}, {0, 3}, {0, 9}}));
+  EXPECT_EQ(got, (std::vector<Hash>{leaf[3], root8, n10, n21, leaf[3], leaf[9]}));
+  ASSERT_OK_AND_ASSIGN(Hash n, store_->GetNode(2, 1));
+  EXPECT_EQ(n, n21);
+  ASSERT_OK_AND_ASSIGN(n, store_->GetNode(3, 0));
+  EXPECT_EQ(n, root8);
   EXPECT_THAT(store_->GetNodes({}), IsOk());
-  EXPECT_THAT(store_->GetNodes({{0, 1}, {2, 0}}),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("level 2 index 0")));
-  EXPECT_THAT(store_->GetNodes({{0, 1}, {1, 1}}),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("level 1 index 1")));
-  EXPECT_THAT(store_->GetNode(1, 1), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(store_->GetNodes({{0, 1}, {3, 1}}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("level 3 index 1")));
+  EXPECT_THAT(store_->GetNodes({{0, 1}, {4, 0}}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("level 4 index 0")));
+  EXPECT_THAT(store_->GetNode(4, 0), StatusIs(absl::StatusCode::kDataLoss));
+  // (1, 5) covers entries 10 and 11, which do not exist.
+  EXPECT_THAT(store_->GetNodes({{0, 1}, {1, 5}}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("entry 10 is missing")));
+  EXPECT_THAT(store_->GetNode(0, 10), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
@@ -220,8 +232,11 @@ TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
   rocksdb::WriteBatch batch;
   std::vector<Hash> leaves;
   for (uint64_t i = 0; i < kLeaves; ++i) {
-    leaves.push_back(LeafHash(absl::StrCat("leaf ", i)));
+    const std::string entry = absl::StrCat("leaf ", i);
+    ASSERT_TRUE(batch.Put(store_->entries(), EntryKey(i), entry).ok());
+    leaves.push_back(LeafHash(entry));
     tree.Append(leaves.back(), [&](int level, uint64_t index, const Hash& h) {
+      if (level < kLowestStoredNodeLevel) return;
       ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(level, index), AsBytes(h)).ok());
     });
   }
@@ -230,6 +245,8 @@ TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
 
   ASSERT_OK_AND_ASSIGN(std::vector<Hash> inclusion, StoredInclusionProof(*store_, 6, kLeaves));
   EXPECT_OK(VerifyInclusion(AsBytes(leaves[6]), 6, kLeaves, root, ProofBytes(inclusion)));
+  ASSERT_OK_AND_ASSIGN(inclusion, StoredInclusionProof(*store_, 9, kLeaves));
+  EXPECT_OK(VerifyInclusion(AsBytes(leaves[9]), 9, kLeaves, root, ProofBytes(inclusion)));
   ASSERT_OK_AND_ASSIGN(std::vector<Hash> consistency,
                        StoredConsistencyProof(*store_, 5, kLeaves));
   const Hash root5 = RootOfLeaves({leaves.begin(), leaves.begin() + 5});
@@ -237,11 +254,16 @@ TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
   EXPECT_THAT(StoredInclusionProof(*store_, kLeaves, kLeaves),
               StatusIs(absl::StatusCode::kInvalidArgument));
 
-  // Leaf 6's proof needs leaf 7 (its sibling).
+  // Leaf 9's proof needs node (3, 0), which is stored.
   ASSERT_TRUE(
-      store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(0, 7)).ok());
-  EXPECT_THAT(StoredInclusionProof(*store_, 6, kLeaves),
+      store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(3, 0)).ok());
+  EXPECT_THAT(StoredInclusionProof(*store_, 9, kLeaves),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("run ledger-verify")));
+  // Leaf 6's needs leaf 7 (its sibling), hashed from entry 7.
+  ASSERT_TRUE(
+      store_->db()->Delete(rocksdb::WriteOptions(), store_->entries(), EntryKey(7)).ok());
+  EXPECT_THAT(StoredInclusionProof(*store_, 6, kLeaves),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("entry 7 is missing")));
 }
 
 TEST_F(LedgerStoreTest, EntryIteratorVisitsSequencesInNumericOrder) {

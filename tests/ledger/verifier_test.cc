@@ -405,15 +405,25 @@ namespace ledger {
 namespace {
 
 TEST_F(LedgerVerifierTest, ChangedTreeNodeIsNamed) {
-  // Node (level 2, index 3) covers sequences 12..15.
-  Put(store_->nodes(), NodeKey(2, 3), std::string(AsBytes(LeafHash("forged"))));
-  ExpectBadAt(Verify(), 12);
+  // Node (level 3, index 1) covers sequences 8..15.
+  Put(store_->nodes(), NodeKey(3, 1), std::string(AsBytes(LeafHash("forged"))));
+  ExpectBadAt(Verify(), 8);
 }
 
 TEST_F(LedgerVerifierTest, MissingTreeNodeIsNamed) {
   ASSERT_TRUE(store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(),
-                                   NodeKey(0, 9)).ok());
-  ExpectBadAt(Verify(), 9);
+                                   NodeKey(3, 1)).ok());
+  ExpectBadAt(Verify(), 8);
+}
+
+TEST_F(LedgerVerifierTest, NodeOfALevelThatIsNotStoredIsReported) {
+  // Levels below kLowestStoredNodeLevel are computed from the entries; a
+  // stored one, even with the right hash, is not part of the format.
+  ASSERT_OK_AND_ASSIGN(Hash right, store_->GetNode(1, 3));
+  Put(store_->nodes(), NodeKey(1, 3), std::string(AsBytes(right)));
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.intact);
+  EXPECT_FALSE(report.reason.empty());
 }
 
 TEST_F(LedgerVerifierTest, ExtraTreeNodeIsReported) {
@@ -546,7 +556,9 @@ TEST_P(ChunkedVerifierTest, IndexRecordsAtChunkEdgesAreNamed) {
 
 TEST_P(ChunkedVerifierTest, ChangedTreeNodesAreNamedAtEveryLevel) {
   // (level, index) -> the first sequence the node covers.
-  const std::pair<int, uint64_t> nodes[] = {{0, 12}, {1, 3}, {2, 1}, {3, 1}, {4, 0}};
+  // Levels 0 to 2 are not stored (kLowestStoredNodeLevel).
+  static_assert(kLowestStoredNodeLevel == 3);
+  const std::pair<int, uint64_t> nodes[] = {{3, 0}, {3, 1}, {4, 0}};
   for (const auto& [level, index] : nodes) {
     const std::string key = NodeKey(level, index);
     ASSERT_OK_AND_ASSIGN(Hash original, store_->GetNode(level, index));
@@ -563,6 +575,8 @@ TEST_P(ChunkedVerifierTest, ChangedTreeNodesAreNamedAtEveryLevel) {
 TEST_P(ChunkedVerifierTest, StrayNodesAreReported) {
   const std::string stray[] = {
       NodeKey(0, kEntries),  // just past the last leaf
+      NodeKey(0, 12),        // a level that is not stored
+      NodeKey(2, 1),         // likewise, just below the first stored level
       NodeKey(2, 99),        // inside the levels
       NodeKey(1, 9) + "x",   // between two nodes of a level
       std::string(1, '\x02'),  // before a level's first node
