@@ -340,84 +340,86 @@ absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& id
   return absl::OkStatus();
 }
 
-namespace {
-
-// Hash of subtree (level, index), level < kLowestStoredNodeLevel, from the
-// entries it covers, read through `it` (over the entries family).
-absl::StatusOr<Hash> LowNodeFromEntries(rocksdb::Iterator* it, int level, uint64_t index) {
-  const uint64_t width = uint64_t{1} << level;
-  const uint64_t first = index << level;
-  if (level < 0 || level >= kLowestStoredNodeLevel || (first >> level) != index ||
-      first + width < first) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no tree node at level ", level, " index ", index));
-  }
-  Hash row[uint64_t{1} << kLowestStoredNodeLevel];
-  it->Seek(EntryKey(first));
-  for (uint64_t i = 0; i < width; ++i, it->Next()) {
-    if (!it->Valid() || it->key() != rocksdb::Slice(EntryKey(first + i))) {
-      RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read entries"));
-      return absl::NotFoundError(absl::StrCat("no tree node at level ", level, " index ",
-                                              index, " (entry ", first + i,
-                                              " is missing)"));
-    }
-    row[i] = LeafHash(it->value().ToStringView());
-  }
-  for (uint64_t n = width; n > 1; n /= 2) {
-    for (uint64_t j = 0; j < n / 2; ++j) row[j] = NodeHash(row[2 * j], row[2 * j + 1]);
-  }
-  return row[0];
-}
-
-}  // namespace
-
 absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
   if (level < kLowestStoredNodeLevel) {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), entries_));
-    return LowNodeFromEntries(it.get(), level, index);
+    ASSIGN_OR_RETURN(std::vector<Hash> h, GetNodes({{level, index}}));
+    return h[0];
   }
   std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), nodes_, NodeKey(level, index), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), nodes_, NodeKey(level, index), &value);
   return NodeFromRead(s, value, level, index);
 }
 
 absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
     const std::vector<NodeKeyParts>& ids) const {
-  // Stored nodes in one MultiGet; low ones (ids[i].level below the stored
-  // levels) from the entries, through one iterator made when first needed.
+  // One MultiGet over both families: a stored node's key in `nodes`, or,
+  // for a node below the stored levels, the keys of the entries it covers
+  // (its leaves, hashed up below).
+  struct Source {
+    size_t first_key;  // into keys
+    uint64_t count;    // 1 for a stored node, else the entries it covers
+  };
+  std::vector<Source> sources;
   std::vector<std::string> keys;
-  std::vector<size_t> stored;  // indexes into ids
-  keys.reserve(ids.size());
-  stored.reserve(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i].level >= kLowestStoredNodeLevel) {
-      keys.push_back(NodeKey(ids[i].level, ids[i].index));
-      stored.push_back(i);
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  sources.reserve(ids.size());
+  keys.reserve(ids.size() + 8);
+  for (const NodeKeyParts& id : ids) {
+    if (id.level < 0 || id.level > 63) {
+      return absl::InvalidArgumentError(absl::StrCat("no tree node at level ", id.level));
+    }
+    if (id.level >= kLowestStoredNodeLevel) {
+      sources.push_back({keys.size(), 1});
+      keys.push_back(NodeKey(id.level, id.index));
+      families.push_back(nodes_);
+      continue;
+    }
+    const uint64_t width = uint64_t{1} << id.level;
+    const uint64_t first = id.index << id.level;
+    if ((first >> id.level) != id.index || first + width < first) {
+      return absl::NotFoundError(
+          absl::StrCat("no tree node at level ", id.level, " index ", id.index));
+    }
+    sources.push_back({keys.size(), width});
+    for (uint64_t i = 0; i < width; ++i) {
+      keys.push_back(EntryKey(first + i));
+      families.push_back(entries_);
     }
   }
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   if (!keys.empty()) {
-    db_->MultiGet(rocksdb::ReadOptions(), nodes_, keys.size(), slices.data(), values.data(),
-                  statuses.data());
+    db_->MultiGet(rocksdb::ReadOptions(), keys.size(), families.data(), slices.data(),
+                  values.data(), statuses.data());
   }
-  std::unique_ptr<rocksdb::Iterator> entries;
   std::vector<Hash> hashes;
   hashes.reserve(ids.size());
-  size_t next_stored = 0;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (next_stored < stored.size() && stored[next_stored] == i) {
-      const size_t k = next_stored++;
-      ASSIGN_OR_RETURN(Hash h, NodeFromRead(statuses[k], values[k].ToStringView(),
-                                            ids[i].level, ids[i].index));
+  for (size_t n = 0; n < ids.size(); ++n) {
+    const NodeKeyParts& id = ids[n];
+    const Source& src = sources[n];
+    if (id.level >= kLowestStoredNodeLevel) {
+      ASSIGN_OR_RETURN(Hash h, NodeFromRead(statuses[src.first_key],
+                                            values[src.first_key].ToStringView(), id.level,
+                                            id.index));
       hashes.push_back(h);
       continue;
     }
-    if (entries == nullptr) entries.reset(db_->NewIterator(rocksdb::ReadOptions(), entries_));
-    ASSIGN_OR_RETURN(Hash h, LowNodeFromEntries(entries.get(), ids[i].level, ids[i].index));
-    hashes.push_back(h);
+    Hash row[size_t{1} << kLowestStoredNodeLevel];
+    for (uint64_t i = 0; i < src.count; ++i) {
+      const rocksdb::Status& st = statuses[src.first_key + i];
+      if (st.IsNotFound()) {
+        return absl::NotFoundError(absl::StrCat("no tree node at level ", id.level, " index ",
+                                                id.index, " (entry ",
+                                                (id.index << id.level) + i, " is missing)"));
+      }
+      RETURN_IF_ERROR(FromRocksStatus(st, "cannot read entries"));
+      row[i] = LeafHash(values[src.first_key + i].ToStringView());
+    }
+    for (uint64_t w = src.count; w > 1; w /= 2) {
+      for (uint64_t j = 0; j < w / 2; ++j) row[j] = NodeHash(row[2 * j], row[2 * j + 1]);
+    }
+    hashes.push_back(row[0]);
   }
   return hashes;
 }
