@@ -66,6 +66,64 @@ Hash Sha256Of(std::string_view data) {
   return h.Finish();
 }
 
+namespace {
+
+inline uint64_t Rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+inline void SipRound(uint64_t& v0, uint64_t& v1, uint64_t& v2, uint64_t& v3) {
+  v0 += v1;
+  v1 = Rotl(v1, 13);
+  v1 ^= v0;
+  v0 = Rotl(v0, 32);
+  v2 += v3;
+  v3 = Rotl(v3, 16);
+  v3 ^= v2;
+  v0 += v3;
+  v3 = Rotl(v3, 21);
+  v3 ^= v0;
+  v2 += v1;
+  v1 = Rotl(v1, 17);
+  v1 ^= v2;
+  v2 = Rotl(v2, 32);
+}
+
+inline uint64_t LoadLittle64(const unsigned char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace
+
+std::array<uint64_t, 2> SipHash24x128(uint64_t k0, uint64_t k1, std::string_view data) {
+  uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+  uint64_t v1 = 0x646f72616e646f6dULL ^ k1 ^ 0xee;
+  uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+  uint64_t v3 = 0x7465646279746573ULL ^ k1;
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  const size_t n = data.size();
+  const size_t whole = n - n % 8;
+  for (size_t i = 0; i < whole; i += 8) {
+    const uint64_t m = LoadLittle64(p + i);
+    v3 ^= m;
+    SipRound(v0, v1, v2, v3);
+    SipRound(v0, v1, v2, v3);
+    v0 ^= m;
+  }
+  uint64_t last = static_cast<uint64_t>(n & 0xff) << 56;
+  for (size_t i = 0; i < n % 8; ++i) last |= static_cast<uint64_t>(p[whole + i]) << (8 * i);
+  v3 ^= last;
+  SipRound(v0, v1, v2, v3);
+  SipRound(v0, v1, v2, v3);
+  v0 ^= last;
+  v2 ^= 0xee;
+  for (int i = 0; i < 4; ++i) SipRound(v0, v1, v2, v3);
+  const uint64_t first = v0 ^ v1 ^ v2 ^ v3;
+  v1 ^= 0xdd;
+  for (int i = 0; i < 4; ++i) SipRound(v0, v1, v2, v3);
+  return {first, v0 ^ v1 ^ v2 ^ v3};
+}
+
 Hash LeafHash(std::string_view entry_bytes) {
   static constexpr uint8_t kLeafPrefix = 0x00;
   Sha256& h = ThreadHasher();

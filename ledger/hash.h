@@ -52,6 +52,15 @@ inline std::string_view AsBytes(const Hash& h) {
 // Copies 32 bytes into a Hash; nullopt when `bytes` is not 32 bytes long.
 std::optional<Hash> HashFromBytes(std::string_view bytes);
 
+// SipHash-2-4 with a 128-bit output (Aumasson and Bernstein, 2012; the
+// reference implementation's "128-bit mode") of `data` under the 128-bit
+// key (k0, k1): a keyed pseudorandom function, far cheaper than SHA-256 on
+// short inputs. Returns the two output words; as bytes, each is
+// little-endian, first word first. Only as strong as its key is secret:
+// the verifier draws a fresh random key per process for its multiset
+// digests (ledger/multiset_digest.h).
+std::array<uint64_t, 2> SipHash24x128(uint64_t k0, uint64_t k1, std::string_view data);
+
 // Lowercase hex.
 std::string HexEncode(std::string_view bytes);
 inline std::string HexEncode(const Hash& h) { return HexEncode(AsBytes(h)); }

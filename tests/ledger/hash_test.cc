@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/multiset_digest.h"
 
 namespace ledger {
 namespace {
@@ -175,6 +176,58 @@ TEST(HexTest, RejectsNonHexCharacters) {
   EXPECT_EQ(HexDecode("@0"), std::nullopt);
   EXPECT_EQ(HexDecode("G0"), std::nullopt);
   EXPECT_EQ(HexDecode("`0"), std::nullopt);
+}
+
+// SipHash-2-4-128 reference vectors (the reference implementation's
+// vectors_sip128, as in OpenSSL's tests): key 00 01 .. 0f, message
+// 00 01 .. (n-1); the output bytes are the two words, little-endian.
+TEST(SipHash24x128Test, ReferenceVectors) {
+  const uint64_t k0 = 0x0706050403020100ULL, k1 = 0x0f0e0d0c0b0a0908ULL;
+  std::string msg;
+  for (int i = 0; i < 15; ++i) msg.push_back(static_cast<char>(i));
+  using Out = std::array<uint64_t, 2>;
+  // a3817f04ba25a8e6 6df67214c7550293
+  EXPECT_EQ(SipHash24x128(k0, k1, msg.substr(0, 0)),
+            (Out{0xe6a825ba047f81a3ULL, 0x930255c71472f66dULL}));
+  // da87c1d86b99af44 347659119b22fc45
+  EXPECT_EQ(SipHash24x128(k0, k1, msg.substr(0, 1)),
+            (Out{0x44af996bd8c187daULL, 0x45fc229b11597634ULL}));
+  // 5493e99933b0a811 7e08ec0f97cfc3d9
+  EXPECT_EQ(SipHash24x128(k0, k1, msg), (Out{0x11a8b03399e99354ULL, 0xd9c3cf970fec087eULL}));
+  // The key matters.
+  EXPECT_NE(SipHash24x128(k0 ^ 1, k1, msg), (Out{0x11a8b03399e99354ULL, 0xd9c3cf970fec087eULL}));
+}
+
+TEST(MultisetDigestTest, SameSetsInAnyOrderAgreeAndEveryChangeShows) {
+  MultisetDigest a, b;
+  a.Add("k1", "v1");
+  a.Add("k2", "v2");
+  a.Add("k3", "v3");
+  b.Add("k3", "v3");
+  b.Add("k1", "v1");
+  MultisetDigest part;
+  part.Add("k2", "v2");
+  b.Merge(part);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.count(), 3u);
+
+  MultisetDigest changed_value, moved_boundary, missing, extra, twice;
+  for (auto* d : {&changed_value, &moved_boundary, &missing, &extra, &twice}) {
+    d->Add("k1", "v1");
+    d->Add("k3", "v3");
+  }
+  changed_value.Add("k2", "v2x");
+  moved_boundary.Add("k2v", "2");  // same bytes, another split into key and value
+  extra.Add("k2", "v2");
+  extra.Add("k4", "v4");
+  twice.Add("k2", "v2");
+  twice.Add("k2", "v2");
+  for (const auto* d : {&changed_value, &moved_boundary, &missing, &extra, &twice}) {
+    EXPECT_NE(*d, a);
+  }
+  // The key is drawn once per process.
+  EXPECT_EQ(&MultisetDigestKey(), &MultisetDigestKey());
+  EXPECT_NE(MultisetDigestKey(), (std::array<uint64_t, 2>{}));
 }
 
 }  // namespace
