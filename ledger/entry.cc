@@ -5,6 +5,7 @@
 #include <google/protobuf/unknown_field_set.h>
 
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -45,22 +46,28 @@ void SerializeEntryTo(const ledger::v1::Entry& entry, std::string* out) {
 
 absl::StatusOr<ledger::v1::Entry> ParseStoredEntry(std::string_view bytes) {
   ledger::v1::Entry entry;
-  if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (absl::Status s = ParseStoredEntryInto(bytes, &entry); !s.ok()) return s;
+  return entry;
+}
+
+absl::Status ParseStoredEntryInto(std::string_view bytes, ledger::v1::Entry* entry) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !entry->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError("entry bytes do not parse as ledger.v1.Entry");
   }
   // Unknown fields survive re-serialization, so the canonical check below
   // would let extra bytes ride along unnoticed.
-  if (!entry.GetReflection()->GetUnknownFields(entry).empty()) {
+  if (!entry->GetReflection()->GetUnknownFields(*entry).empty()) {
     return absl::DataLossError(
         "entry bytes hold fields that ledger.v1.Entry does not define");
   }
   thread_local std::string canonical;
-  SerializeEntryTo(entry, &canonical);
+  SerializeEntryTo(*entry, &canonical);
   if (std::string_view(canonical) != bytes) {
     return absl::DataLossError(
         "entry bytes are not the canonical serialization of the entry");
   }
-  return entry;
+  return absl::OkStatus();
 }
 
 namespace {

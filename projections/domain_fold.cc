@@ -276,17 +276,27 @@ void NoteCorrection(const StreamName& sn, uint64_t seq, v1::DomainState& state) 
   }
 }
 
-void FoldStreamEntry(const StreamName& sn, const Entry& entry, v1::DomainState& state) {
+// `decoded`, when not null, is DecodeEvent(entry.payload()), already done
+// by the caller (each entry's payload is decoded once).
+void FoldStreamEntry(const StreamName& sn, const Entry& entry, v1::DomainState& state,
+                     const pb::Message* decoded = nullptr) {
   const pb::Any* payload = &entry.payload();
   auto corrected = state.corrections().find(entry.event_id());
   if (corrected != state.corrections().end()) {
     NoteCorrection(sn, corrected->second.sequence(), state);
     if (!corrected->second.has_replacement()) return;
     payload = &corrected->second.replacement();
+    decoded = nullptr;  // the replacement is folded, not the original
   }
-  absl::StatusOr<std::unique_ptr<pb::Message>> msg = DecodeEvent(*payload);
-  if (!msg.ok() || (*msg)->GetDescriptor() == v1::EntryCorrected::descriptor()) return;
-  FoldEvent(sn, **msg, entry.sequence(), *payload, state);
+  std::unique_ptr<pb::Message> owned;
+  if (decoded == nullptr) {
+    absl::StatusOr<std::unique_ptr<pb::Message>> msg = DecodeEvent(*payload);
+    if (!msg.ok()) return;
+    owned = std::move(*msg);
+    decoded = owned.get();
+  }
+  if (decoded->GetDescriptor() == v1::EntryCorrected::descriptor()) return;
+  FoldEvent(sn, *decoded, entry.sequence(), *payload, state);
 }
 
 }  // namespace
@@ -329,7 +339,7 @@ absl::Status FoldInOrder(const Entry& entry, v1::DomainState& state,
   absl::StatusOr<std::unique_ptr<pb::Message>> msg = DecodeEvent(entry.payload());
   if (!msg.ok()) return absl::OkStatus();  // not a domain event; nothing to file
   if ((*msg)->GetDescriptor() != v1::EntryCorrected::descriptor()) {
-    FoldStreamEntry(*sn, entry, state);
+    FoldStreamEntry(*sn, entry, state, msg->get());
     return absl::OkStatus();
   }
   const auto& correction = static_cast<const v1::EntryCorrected&>(**msg);

@@ -24,9 +24,10 @@ absl::Status FoldStore(const ledger::LedgerStore& store, uint64_t log_size,
         }
       };
   std::unique_ptr<rocksdb::Iterator> it = store.NewIterator(store.entries());
+  ledger::v1::Entry e;  // reused: parsing into it allocates little
   for (it->Seek(ledger::EntryKey(state.position()));
        it->Valid() && state.position() < log_size; it->Next()) {
-    ASSIGN_OR_RETURN(ledger::v1::Entry e, ledger::ParseStoredEntry(it->value().ToStringView()));
+    RETURN_IF_ERROR(ledger::ParseStoredEntryInto(it->value().ToStringView(), &e));
     RETURN_IF_ERROR(FoldEntry(e, state, read_stream));
   }
   RETURN_IF_ERROR(ledger::FromRocksStatus(it->status(), "cannot read entries"));

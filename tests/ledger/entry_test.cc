@@ -3,6 +3,7 @@
 #include "ledger/entry.h"
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -82,6 +83,27 @@ TEST(SerializeEntryTest, DifferentEntriesHaveDifferentBytes) {
   b.set_sequence(8);
   EXPECT_NE(SerializeEntry(a), SerializeEntry(b));
   EXPECT_NE(LeafHash(SerializeEntry(a)), LeafHash(SerializeEntry(b)));
+}
+
+TEST(ParseStoredEntryTest, IntoAReusedEntryLeavesNothingOfTheOneBefore) {
+  // A full entry, then one with the optional fields unset: parsing into
+  // the same Entry must give exactly what a fresh parse gives.
+  const Entry full = SampleEntry();
+  Entry sparse = SampleEntry();
+  sparse.clear_correlation_id();
+  sparse.clear_causation_id();
+  sparse.clear_occurred_at();
+  sparse.set_stream("s");
+  Entry reused;
+  for (const Entry* want : std::vector<const Entry*>{&full, &sparse, &full}) {
+    ASSERT_OK(ParseStoredEntryInto(SerializeEntry(*want), &reused));
+    EXPECT_EQ(reused.DebugString(), want->DebugString());
+  }
+  // A failure, then a success: the success is whole.
+  EXPECT_THAT(ParseStoredEntryInto("\xff\xff\xff\xff", &reused),
+              StatusIs(absl::StatusCode::kDataLoss));
+  ASSERT_OK(ParseStoredEntryInto(SerializeEntry(sparse), &reused));
+  EXPECT_EQ(reused.DebugString(), sparse.DebugString());
 }
 
 TEST(ParseStoredEntryTest, RejectsGarbage) {
