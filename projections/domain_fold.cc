@@ -336,10 +336,17 @@ absl::Status FoldInOrder(const Entry& entry, v1::DomainState& state,
   state.set_version(kFoldVersion);
   std::optional<StreamName> sn = ParseStreamName(entry.stream());
   if (!sn.has_value()) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<pb::Message>> msg = DecodeEvent(entry.payload());
+  // The decoded event lives on an arena whose first block is this
+  // thread's: most events need no allocation of their own.
+  thread_local char first_block[8192];
+  pb::ArenaOptions arena_options;
+  arena_options.initial_block = first_block;
+  arena_options.initial_block_size = sizeof(first_block);
+  pb::Arena arena(arena_options);
+  absl::StatusOr<pb::Message*> msg = DecodeEvent(entry.payload(), &arena);
   if (!msg.ok()) return absl::OkStatus();  // not a domain event; nothing to file
   if ((*msg)->GetDescriptor() != v1::EntryCorrected::descriptor()) {
-    FoldStreamEntry(*sn, entry, state, msg->get());
+    FoldStreamEntry(*sn, entry, state, *msg);
     return absl::OkStatus();
   }
   const auto& correction = static_cast<const v1::EntryCorrected&>(**msg);

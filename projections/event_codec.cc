@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/status_macros.h"
 
 namespace involvement {
 
@@ -103,6 +104,11 @@ const std::unordered_map<std::string_view, const pb::Message*>& EventPrototypes(
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<pb::Message>> DecodeEvent(const pb::Any& payload) {
+  ASSIGN_OR_RETURN(pb::Message * msg, DecodeEvent(payload, nullptr));
+  return std::unique_ptr<pb::Message>(msg);
+}
+
+absl::StatusOr<pb::Message*> DecodeEvent(const pb::Any& payload, pb::Arena* arena) {
   // TypeName's text, without a copy.
   std::string_view type_name = payload.type_url();
   const size_t slash = type_name.rfind('/');
@@ -118,11 +124,14 @@ absl::StatusOr<std::unique_ptr<pb::Message>> DecodeEvent(const pb::Any& payload)
     return absl::InvalidArgumentError(absl::StrCat(
         "payload.type_url: '", std::string(type_name), "' is not an involvement.v1 event type"));
   }
-  std::unique_ptr<pb::Message> msg(it->second->New());
+  // Owned here until returned (nothing to own when on an arena).
+  pb::Message* msg = it->second->New(arena);
+  std::unique_ptr<pb::Message> owned(arena == nullptr ? msg : nullptr);
   if (!msg->ParseFromString(payload.value())) {
     return absl::InvalidArgumentError(
         absl::StrCat("payload.value: does not parse as ", std::string(type_name)));
   }
+  owned.release();
   return msg;
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include <google/protobuf/any.pb.h>
+#include <google/protobuf/arena.h>
 #include <google/protobuf/message.h>
 
 #include "absl/status/statusor.h"
@@ -63,6 +64,11 @@ bool TypeBelongsIn(std::string_view type_name, StreamKind kind);
 // involvement.v1 message or the bytes do not parse as it.
 absl::StatusOr<std::unique_ptr<google::protobuf::Message>> DecodeEvent(
     const google::protobuf::Any& payload);
+// The same, the message allocated on `arena`, which owns it: for loops
+// that decode many events (the fold), where allocation was a large share
+// of the time.
+absl::StatusOr<google::protobuf::Message*> DecodeEvent(const google::protobuf::Any& payload,
+                                                       google::protobuf::Arena* arena);
 
 }  // namespace involvement
 
