@@ -105,8 +105,9 @@ struct ServerOptions {
   // many concurrent calls on one connection.
   int max_subscriptions = 256;
   int max_threads = 128;
-  // Threads kept waiting for calls when idle (gRPC's MAX_POLLERS): enough
-  // for the concurrent appenders, whose calls end together.
+  // Threads the synchronous server keeps waiting for calls when idle
+  // (gRPC's MAX_POLLERS). Appends do not use them (they are served through
+  // gRPC's callback API); reads, proofs, queries and health checks do.
   int max_idle_threads = 32;
   int max_streams_per_connection = 64;
   // More services; may be null. Must outlive the server.
