@@ -84,6 +84,9 @@ inline constexpr std::string_view kMetaOriginKey = "origin";
 inline constexpr std::string_view kMetaVerifierKeyKey = "verifier_key";
 inline constexpr std::string_view kMetaFormatKey = "format";
 inline constexpr std::string_view kFormatVersion = "involvement-ledger/2";
+// The one earlier format: the same, with tree levels 0 to 2 stored too. A
+// read-write open upgrades it in place (LedgerStore::Open).
+inline constexpr std::string_view kFormatVersion1 = "involvement-ledger/1";
 
 }  // namespace ledger
 

@@ -10,8 +10,8 @@
 // cannot aim for a collision: for two different multisets the sums agree
 // with probability about 2^-128 (SipHash being a pseudorandom function). Equal sets give equal sums. Digests are only
 // comparable within one process; they are never stored or shown.
-// SHA-256 here cost four hashes per entry, half of ledger-verify's time
-// (docs/performance.md).
+// SHA-256 here cost four hashes per entry, a third of ledger-verify's
+// CPU (docs/performance.md).
 //
 // Thread safety: a value type; one per thread.
 #ifndef LEDGER_MULTISET_DIGEST_H_

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -43,7 +44,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name) {
   rocksdb::BlockBasedTableOptions t;
   t.block_size = 16 * 1024;
   // Memtable insert hints. One group's keys in `nodes` interleave the
-  // levels (leaf 7 closes nodes at levels 0 to 3), and in `streams` the
+  // levels (leaf 15 closes nodes at levels 3 and 4), and in `streams` the
   // streams of its requests; within one level, or one stream, they only
   // ascend. A hint per level (the key's first byte) and per stream lets
   // each insert start where the last one of its kind ended instead of
@@ -204,6 +205,27 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
     RETURN_IF_ERROR(FromRocksStatus(s, "cannot initialise database"));
   } else if (!s.ok()) {
     return FromRocksStatus(s, "cannot read database format");
+  } else if (format == kFormatVersion1 && mode == Mode::kReadWrite) {
+    // Format 1 stored tree levels 0 to 2 too; they are the entries' own
+    // hashes, so dropping them loses nothing. One synced batch removes them
+    // and writes the new marker: after a crash it is either done or not.
+    rocksdb::WriteBatch upgrade;
+    const std::string low_begin = NodeKey(0, 0);
+    const std::string low_end = NodeKey(kLowestStoredNodeLevel, 0);
+    upgrade.DeleteRange(store->nodes_, low_begin, low_end);
+    upgrade.Put(store->meta_, std::string(kMetaFormatKey), std::string(kFormatVersion));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    RETURN_IF_ERROR(FromRocksStatus(raw->Write(wo, &upgrade), "cannot upgrade the database"));
+    std::fprintf(stderr,
+                 "upgraded %s from format '%s' to '%s': stored tree nodes of levels 0 to 2 "
+                 "removed (they are hashed from the entries now)\n",
+                 path.c_str(), std::string(kFormatVersion1).c_str(),
+                 std::string(kFormatVersion).c_str());
+  } else if (format == kFormatVersion1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " holds format '", format, "', expected '", std::string(kFormatVersion),
+        "'; start ledgerd on it (or on a copy) once to upgrade it in place"));
   } else if (format != kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, " holds format '", format, "', expected '",

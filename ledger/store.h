@@ -72,10 +72,10 @@ class LedgerStore {
   // low node: when one of its entries is), DATA_LOSS when malformed.
   [[nodiscard]] absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
 
-  // Hashes of the subtrees `ids`, in the same order: the stored ones read
-  // in one batch (a RocksDB MultiGet), the low ones from their entries
-  // through one iterator. What one proof needs. Errors as GetNode's, for
-  // the first node that has one.
+  // Hashes of the subtrees `ids`, in the same order, in one RocksDB
+  // MultiGet over two families: the stored ones from `nodes`, the low ones
+  // hashed from the entries they cover. What one proof needs. Errors as
+  // GetNode's, for the first node that has one.
   [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetNodes(
       const std::vector<NodeKeyParts>& ids) const;
 

@@ -1,6 +1,7 @@
 #include "projections/domain_fold.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -336,26 +337,30 @@ absl::Status FoldInOrder(const Entry& entry, v1::DomainState& state,
   state.set_version(kFoldVersion);
   std::optional<StreamName> sn = ParseStreamName(entry.stream());
   if (!sn.has_value()) return absl::OkStatus();
-  // The decoded event lives on an arena whose first block is this
-  // thread's: most events need no allocation of their own.
-  thread_local char first_block[8192];
-  pb::ArenaOptions arena_options;
-  arena_options.initial_block = first_block;
-  arena_options.initial_block_size = sizeof(first_block);
-  pb::Arena arena(arena_options);
-  absl::StatusOr<pb::Message*> msg = DecodeEvent(entry.payload(), &arena);
-  if (!msg.ok()) return absl::OkStatus();  // not a domain event; nothing to file
-  if ((*msg)->GetDescriptor() != v1::EntryCorrected::descriptor()) {
-    FoldStreamEntry(*sn, entry, state, *msg);
-    return absl::OkStatus();
-  }
-  const auto& correction = static_cast<const v1::EntryCorrected&>(**msg);
-  v1::Correction& c = (*state.mutable_corrections())[correction.corrected_event_id()];
-  c.set_sequence(entry.sequence());
-  if (correction.has_replacement()) {
-    *c.mutable_replacement() = correction.replacement();
-  } else {
-    c.clear_replacement();
+  {
+    // The decoded event lives on an arena whose first block is this
+    // thread's: most events need no allocation of their own. The arena
+    // ends before read_stream below runs, so a reader that folded too
+    // could not make two arenas share the block.
+    alignas(std::max_align_t) thread_local char first_block[8192];
+    pb::ArenaOptions arena_options;
+    arena_options.initial_block = first_block;
+    arena_options.initial_block_size = sizeof(first_block);
+    pb::Arena arena(arena_options);
+    absl::StatusOr<pb::Message*> msg = DecodeEvent(entry.payload(), &arena);
+    if (!msg.ok()) return absl::OkStatus();  // not a domain event; nothing to file
+    if ((*msg)->GetDescriptor() != v1::EntryCorrected::descriptor()) {
+      FoldStreamEntry(*sn, entry, state, *msg);
+      return absl::OkStatus();
+    }
+    const auto& correction = static_cast<const v1::EntryCorrected&>(**msg);
+    v1::Correction& c = (*state.mutable_corrections())[correction.corrected_event_id()];
+    c.set_sequence(entry.sequence());
+    if (correction.has_replacement()) {
+      *c.mutable_replacement() = correction.replacement();
+    } else {
+      c.clear_replacement();
+    }
   }
   ForgetStream(*sn, state);
   const bool in_other = KeptInOther(sn->kind);

@@ -128,6 +128,20 @@ TEST_F(WriterCheckpointTest, MissingTreeNodeRefusesToStart) {
               ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
 }
 
+TEST_F(WriterCheckpointTest, MissingEntryUnderALowEdgeNodeRefusesToStart) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 12), "t").status());
+  writer_.reset();
+  // The edge of 12 entries is (3, 0) and (2, 2); the latter is hashed from
+  // entries 8 to 11. Without entry 9 the tree cannot be loaded.
+  ASSERT_TRUE(
+      store_->db()->Delete(rocksdb::WriteOptions(), store_->entries(), EntryKey(9)).ok());
+  GroupCommitWriter::Options options;
+  options.signer = signer_.get();
+  EXPECT_THAT(GroupCommitWriter::Start(store_.get(), options),
+              ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST_F(WriterCheckpointTest, LogShorterThanItsSignedCheckpointRefusesToStart) {
   ASSERT_NO_FATAL_FAILURE(Open());
   ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 8), "t").status());

@@ -194,6 +194,14 @@ TEST(SipHash24x128Test, ReferenceVectors) {
             (Out{0x44af996bd8c187daULL, 0x45fc229b11597634ULL}));
   // 5493e99933b0a811 7e08ec0f97cfc3d9
   EXPECT_EQ(SipHash24x128(k0, k1, msg), (Out{0x11a8b03399e99354ULL, 0xd9c3cf970fec087eULL}));
+  // Whole blocks, then several blocks and a tail: lengths 16 and 63.
+  std::string longer;
+  for (int i = 0; i < 63; ++i) longer.push_back(static_cast<char>(i));
+  // 6ee2a4ca67b054bb fd3315bf85230577
+  EXPECT_EQ(SipHash24x128(k0, k1, longer.substr(0, 16)),
+            (Out{0xbb54b067caa4e26eULL, 0x77052385bf1533fdULL}));
+  // 5150d1772f50834a 503e069a973fbd7c
+  EXPECT_EQ(SipHash24x128(k0, k1, longer), (Out{0x4a83502f77d15051ULL, 0x7cbd3f979a063e50ULL}));
   // The key matters.
   EXPECT_NE(SipHash24x128(k0 ^ 1, k1, msg), (Out{0x11a8b03399e99354ULL, 0xd9c3cf970fec087eULL}));
 }

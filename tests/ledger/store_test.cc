@@ -223,6 +223,10 @@ TEST_F(LedgerStoreTest, GetNodesReadsInTheOrderAskedAndNamesWhatIsWrong) {
   EXPECT_THAT(store_->GetNodes({{0, 1}, {1, 5}}),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("entry 10 is missing")));
   EXPECT_THAT(store_->GetNode(0, 10), StatusIs(absl::StatusCode::kNotFound));
+  // An index whose first leaf does not fit in 64 bits names no node.
+  EXPECT_THAT(store_->GetNodes({{2, uint64_t{1} << 62}}), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetNodes({{2, (uint64_t{1} << 62) - 1}}),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {

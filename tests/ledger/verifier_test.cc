@@ -416,6 +416,87 @@ TEST_F(LedgerVerifierTest, MissingTreeNodeIsNamed) {
   ExpectBadAt(Verify(), 8);
 }
 
+TEST_F(LedgerVerifierTest, LogsBelowAndAtTheFirstStoredLevelKeepTheirNodesExact) {
+  // Below 8 entries the tree has no stored node at all; at 8 it has (3, 0)
+  // only. A stray key is reported either way.
+  for (uint64_t n : {5u, 8u}) {
+    SCOPED_TRACE(n);
+    const std::string path = PathIn(absl::StrCat("small-", n));
+    {
+      ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerStore> store,
+                           LedgerStore::Open(path, LedgerStore::Mode::kReadWrite));
+      ASSERT_OK_AND_ASSIGN(std::unique_ptr<GroupCommitWriter> writer,
+                           GroupCommitWriter::Start(store.get(), GroupCommitWriter::Options()));
+      for (uint64_t i = 0; i < n; ++i) {
+        ASSERT_OK(writer->Append(MakeAppendRequest("s", {EventId(i)}), "builder"));
+      }
+    }
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerStore> store,
+                         LedgerStore::Open(path, LedgerStore::Mode::kReadWrite));
+    auto verify = [&] {
+      absl::StatusOr<VerifyReport> r = LedgerVerifier(store.get()).Run();
+      EXPECT_OK(r);
+      return r.ok() && r->intact;
+    };
+    EXPECT_TRUE(verify());
+    std::unique_ptr<rocksdb::Iterator> it = store->NewIterator(store->nodes());
+    it->SeekToFirst();
+    if (n < 8) {
+      EXPECT_FALSE(it->Valid());
+    } else {
+      ASSERT_TRUE(it->Valid());
+      EXPECT_EQ(it->key().ToString(), NodeKey(3, 0));
+    }
+    it.reset();
+    for (const std::string& stray : {NodeKey(0, 0), NodeKey(3, 0), NodeKey(3, 1)}) {
+      SCOPED_TRACE(HexEncode(stray));
+      std::string before;
+      const bool had = store->db()->Get(rocksdb::ReadOptions(), store->nodes(), stray,
+                                        &before).ok();
+      if (had) continue;  // (3, 0) at 8 entries is the tree's own
+      ASSERT_TRUE(store->db()
+                      ->Put(rocksdb::WriteOptions(), store->nodes(), stray,
+                            std::string(AsBytes(LeafHash("x"))))
+                      .ok());
+      EXPECT_FALSE(verify());
+      ASSERT_TRUE(store->db()->Delete(rocksdb::WriteOptions(), store->nodes(), stray).ok());
+      EXPECT_TRUE(verify());
+    }
+  }
+}
+
+TEST_F(LedgerVerifierTest, AFormat1DatabaseIsUpgradedByAReadWriteOpenOnly) {
+  // Make the log a format-1 one: levels 0 to 2 stored too, and the old
+  // marker.
+  std::vector<std::string> low_keys;
+  for (int level = 0; level < kLowestStoredNodeLevel; ++level) {
+    for (uint64_t index = 0; index < (kEntries >> level); ++index) {
+      ASSERT_OK_AND_ASSIGN(Hash h, store_->GetNode(level, index));
+      low_keys.push_back(NodeKey(level, index));
+      Put(store_->nodes(), low_keys.back(), std::string(AsBytes(h)));
+    }
+  }
+  Put(store_->meta(), std::string(kMetaFormatKey), std::string(kFormatVersion1));
+  store_.reset();
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
+              ::ledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          HasSubstr("start ledgerd on it")));
+
+  OpenStore(LedgerStore::Mode::kReadWrite);
+  ASSERT_NE(store_, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> format, store_->GetMeta(kMetaFormatKey));
+  EXPECT_THAT(format, Optional(std::string(kFormatVersion)));
+  for (const std::string& key : low_keys) {
+    std::string value;
+    EXPECT_TRUE(store_->db()->Get(rocksdb::ReadOptions(), store_->nodes(), key, &value)
+                    .IsNotFound())
+        << HexEncode(key);
+  }
+  EXPECT_TRUE(Verify().intact);
+  OpenStore(LedgerStore::Mode::kReadOnly);
+  EXPECT_TRUE(Verify().intact);
+}
+
 TEST_F(LedgerVerifierTest, NodeOfALevelThatIsNotStoredIsReported) {
   // Levels below kLowestStoredNodeLevel are computed from the entries; a
   // stored one, even with the right hash, is not part of the format.
