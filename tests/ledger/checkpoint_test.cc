@@ -115,29 +115,24 @@ TEST_F(WriterCheckpointTest, RestartKeepsTheTreeAndCheckpointsStayConsistent) {
                               AsBytes(after.root), ProofBytes(proof)));
 }
 
-TEST_F(WriterCheckpointTest, MissingTreeNodeRefusesToStart) {
+TEST_F(WriterCheckpointTest, MissingPieceOfTheTreesEdgeRefusesToStart) {
   ASSERT_NO_FATAL_FAILURE(Open());
   ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 12), "t").status());
   writer_.reset();
-  // Size 12 = subtrees (3, 0) and (2, 2); only the first is stored (the
-  // second is hashed from entries 8 to 11): remove it.
-  ASSERT_TRUE(store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(3, 0)).ok());
   GroupCommitWriter::Options options;
   options.signer = signer_.get();
+  // Size 12 = subtrees (3, 0) and (2, 2); only the first is stored, the
+  // second is hashed from entries 8 to 11. Without either, the tree cannot
+  // be loaded.
+  ASSERT_OK_AND_ASSIGN(Hash node, store_->GetNode(3, 0));
+  ASSERT_TRUE(store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(3, 0)).ok());
   EXPECT_THAT(GroupCommitWriter::Start(store_.get(), options),
               ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
-}
-
-TEST_F(WriterCheckpointTest, MissingEntryUnderALowEdgeNodeRefusesToStart) {
-  ASSERT_NO_FATAL_FAILURE(Open());
-  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 12), "t").status());
-  writer_.reset();
-  // The edge of 12 entries is (3, 0) and (2, 2); the latter is hashed from
-  // entries 8 to 11. Without entry 9 the tree cannot be loaded.
+  ASSERT_TRUE(store_->db()
+                  ->Put(rocksdb::WriteOptions(), store_->nodes(), NodeKey(3, 0), AsBytes(node))
+                  .ok());
   ASSERT_TRUE(
       store_->db()->Delete(rocksdb::WriteOptions(), store_->entries(), EntryKey(9)).ok());
-  GroupCommitWriter::Options options;
-  options.signer = signer_.get();
   EXPECT_THAT(GroupCommitWriter::Start(store_.get(), options),
               ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
 }
