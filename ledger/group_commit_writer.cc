@@ -693,9 +693,7 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
               EncodeBigEndian64(e.sequence()));
     batch.Put(store_->event_ids(), e.event_id(), EncodeEventIdRecord(rec));
     state.tree.Append(leaves[i], [&](int level, uint64_t index, const Hash& h) {
-      if (level >= kLowestStoredNodeLevel) {
-        batch.Put(store_->nodes(), NodeKey(level, index), AsBytes(h));
-      }
+      store_->PutNode(&batch, level, index, h);
     });
     state.event_ids[e.event_id()] = rec;
     auto* out = resp.add_events();

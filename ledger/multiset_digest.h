@@ -8,8 +8,9 @@
 // at random once per process (MultisetDigestKey): two 64-bit lanes. The
 // records are on disk before the key exists, so whoever changed them
 // cannot aim for a collision: for two different multisets the sums agree
-// with probability about 2^-128 (SipHash being a pseudorandom function). Equal sets give equal sums. Digests are only
-// comparable within one process; they are never stored or shown.
+// with probability about 2^-128 (SipHash being a pseudorandom function).
+// Equal sets give equal sums. Digests are only comparable within one
+// process; they are never stored or shown.
 // SHA-256 here cost four hashes per entry, a third of ledger-verify's
 // CPU (docs/performance.md).
 //
@@ -19,7 +20,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -34,14 +34,6 @@ const std::array<uint64_t, 2>& MultisetDigestKey();
 
 class MultisetDigest {
  public:
-  MultisetDigest() = default;
-  MultisetDigest(const MultisetDigest& o) : lanes_(o.lanes_), count_(o.count_) {}
-  MultisetDigest& operator=(const MultisetDigest& o) {
-    lanes_ = o.lanes_;
-    count_ = o.count_;
-    return *this;
-  }
-
   // Adds the pair (key, value): SipHash-2-4-128 of
   // be64(|key|) || key || value, one output word per lane.
   void Add(std::string_view key, std::string_view value) {

@@ -222,14 +222,12 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
                  "removed (they are hashed from the entries now)\n",
                  path.c_str(), std::string(kFormatVersion1).c_str(),
                  std::string(kFormatVersion).c_str());
-  } else if (format == kFormatVersion1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " holds format '", format, "', expected '", std::string(kFormatVersion),
-        "'; start ledgerd on it (or on a copy) once to upgrade it in place"));
   } else if (format != kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
-        path, " holds format '", format, "', expected '",
-        std::string(kFormatVersion), "'"));
+        path, " holds format '", format, "', expected '", std::string(kFormatVersion), "'",
+        format == kFormatVersion1
+            ? "; start ledgerd on it (or on a copy) once to upgrade it in place"
+            : ""));
   }
   if (mode == Mode::kReadWrite) RETURN_IF_ERROR(store->CheckHead());
   return store;
@@ -366,6 +364,12 @@ absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& id
   return absl::OkStatus();
 }
 
+void LedgerStore::PutNode(rocksdb::WriteBatch* batch, int level, uint64_t index,
+                          const Hash& h) const {
+  if (level < kLowestStoredNodeLevel) return;
+  batch->Put(nodes_, NodeKey(level, index), AsBytes(h));
+}
+
 absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
   if (level < kLowestStoredNodeLevel) {
     ASSIGN_OR_RETURN(std::vector<Hash> h, GetNodes({{level, index}}));
@@ -379,23 +383,19 @@ absl::StatusOr<Hash> LedgerStore::GetNode(int level, uint64_t index) const {
 absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
     const std::vector<NodeKeyParts>& ids) const {
   // One MultiGet over both families: a stored node's key in `nodes`, or,
-  // for a node below the stored levels, the keys of the entries it covers
-  // (its leaves, hashed up below).
-  struct Source {
-    size_t first_key;  // into keys
-    uint64_t count;    // 1 for a stored node, else the entries it covers
-  };
-  std::vector<Source> sources;
+  // for a node below the stored levels, the keys of the 2^level entries it
+  // covers (its leaves, hashed up below). first_key[n]: ids[n]'s first key.
+  std::vector<size_t> first_key;
   std::vector<std::string> keys;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
-  sources.reserve(ids.size());
+  first_key.reserve(ids.size());
   keys.reserve(ids.size() + 8);
   for (const NodeKeyParts& id : ids) {
     if (id.level < 0 || id.level > 63) {
       return absl::InvalidArgumentError(absl::StrCat("no tree node at level ", id.level));
     }
+    first_key.push_back(keys.size());
     if (id.level >= kLowestStoredNodeLevel) {
-      sources.push_back({keys.size(), 1});
       keys.push_back(NodeKey(id.level, id.index));
       families.push_back(nodes_);
       continue;
@@ -406,7 +406,6 @@ absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
       return absl::NotFoundError(
           absl::StrCat("no tree node at level ", id.level, " index ", id.index));
     }
-    sources.push_back({keys.size(), width});
     for (uint64_t i = 0; i < width; ++i) {
       keys.push_back(EntryKey(first + i));
       families.push_back(entries_);
@@ -423,26 +422,26 @@ absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
   hashes.reserve(ids.size());
   for (size_t n = 0; n < ids.size(); ++n) {
     const NodeKeyParts& id = ids[n];
-    const Source& src = sources[n];
+    const size_t k = first_key[n];
     if (id.level >= kLowestStoredNodeLevel) {
-      ASSIGN_OR_RETURN(Hash h, NodeFromRead(statuses[src.first_key],
-                                            values[src.first_key].ToStringView(), id.level,
+      ASSIGN_OR_RETURN(Hash h, NodeFromRead(statuses[k], values[k].ToStringView(), id.level,
                                             id.index));
       hashes.push_back(h);
       continue;
     }
+    const uint64_t width = uint64_t{1} << id.level;
     Hash row[size_t{1} << kLowestStoredNodeLevel];
-    for (uint64_t i = 0; i < src.count; ++i) {
-      const rocksdb::Status& st = statuses[src.first_key + i];
+    for (uint64_t i = 0; i < width; ++i) {
+      const rocksdb::Status& st = statuses[k + i];
       if (st.IsNotFound()) {
         return absl::NotFoundError(absl::StrCat("no tree node at level ", id.level, " index ",
                                                 id.index, " (entry ",
                                                 (id.index << id.level) + i, " is missing)"));
       }
       RETURN_IF_ERROR(FromRocksStatus(st, "cannot read entries"));
-      row[i] = LeafHash(values[src.first_key + i].ToStringView());
+      row[i] = LeafHash(values[k + i].ToStringView());
     }
-    for (uint64_t w = src.count; w > 1; w /= 2) {
+    for (uint64_t w = width; w > 1; w /= 2) {
       for (uint64_t j = 0; j < w / 2; ++j) row[j] = NodeHash(row[2 * j], row[2 * j + 1]);
     }
     hashes.push_back(row[0]);

@@ -79,6 +79,11 @@ class LedgerStore {
   [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetNodes(
       const std::vector<NodeKeyParts>& ids) const;
 
+  // Adds node (level, index) with hash `h` to `batch` if its level is
+  // stored (kLowestStoredNodeLevel and up); a lower one is left out, as the
+  // format says. What every writer of tree nodes calls.
+  void PutNode(rocksdb::WriteBatch* batch, int level, uint64_t index, const Hash& h) const;
+
   // A value of the `meta` family; nullopt when absent.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetMeta(
       std::string_view key) const;

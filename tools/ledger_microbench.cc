@@ -77,9 +77,7 @@ class TreeFixture {
     for (uint64_t i = 0; i < size_; ++i) {
       batch.Put(store_->entries(), EntryKey(i), absl::StrCat("leaf ", i));
       tree.Append(LeafAt(i), [&](int level, uint64_t index, const Hash& h) {
-        if (level >= kLowestStoredNodeLevel) {
-          batch.Put(store_->nodes(), NodeKey(level, index), AsBytes(h));
-        }
+        store_->PutNode(&batch, level, index, h);
       });
       if (batch.Count() > 100000) {
         (void)store_->Write(&batch, false);

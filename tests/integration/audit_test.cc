@@ -179,9 +179,7 @@ TEST_F(AuditTest, RewrittenAndRehashedLogFailsAuditAndVerify) {
       batch.Put(store->entries(), EntryKey(s), rewritten);
       prev = LeafHash(rewritten);
       tree.Append(prev, [&](int level, uint64_t index, const Hash& h) {
-        if (level >= kLowestStoredNodeLevel) {
-          batch.Put(store->nodes(), NodeKey(level, index), AsBytes(h));
-        }
+        store->PutNode(&batch, level, index, h);
       });
     }
     batch.Put(store->meta(), std::string(kMetaHeadKey), EncodeLogHead({30, prev}));

@@ -240,8 +240,7 @@ TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
     ASSERT_TRUE(batch.Put(store_->entries(), EntryKey(i), entry).ok());
     leaves.push_back(LeafHash(entry));
     tree.Append(leaves.back(), [&](int level, uint64_t index, const Hash& h) {
-      if (level < kLowestStoredNodeLevel) return;
-      ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(level, index), AsBytes(h)).ok());
+      store_->PutNode(&batch, level, index, h);
     });
   }
   ASSERT_OK(store_->Write(&batch, true));
