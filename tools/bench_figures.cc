@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -94,6 +95,12 @@ void ResidentMemorySampler::Record(absl::StatusOr<uint64_t> kib) {
   figures_.max_kib = std::max(figures_.max_kib, *kib);
   figures_.last_kib = *kib;
   ++figures_.samples;
+  window_max_kib_ = std::max(window_max_kib_, *kib);
+}
+
+uint64_t ResidentMemorySampler::TakeWindowMax() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(window_max_kib_, 0);
 }
 
 ResidentMemorySampler::Figures ResidentMemorySampler::figures() const {

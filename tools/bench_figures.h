@@ -66,6 +66,9 @@ class ResidentMemorySampler {
     uint64_t last_kib = 0;
   };
   Figures figures() const;
+  // The largest sample since the last call (or since Start), and starts a
+  // new window: peaks over parts of a run, to compare.
+  uint64_t TakeWindowMax();
 
  private:
   void Record(absl::StatusOr<uint64_t> kib);
@@ -76,6 +79,7 @@ class ResidentMemorySampler {
   std::condition_variable cv_;
   bool stop_ = false;
   Figures figures_;
+  uint64_t window_max_kib_ = 0;
   std::thread thread_;
 };
 

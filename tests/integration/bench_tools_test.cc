@@ -160,7 +160,8 @@ TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
       {"entries", "clients", "batch", "payload_bytes", "db", "first_start_seconds",
        "append_seconds", "append_events_per_sec", "server_rss_start_kib",
        "server_rss_10pct_kib", "server_rss_50pct_kib", "server_rss_100pct_kib",
-       "server_rss_min_kib", "server_rss_max_kib", "server_rss_samples", "proof_tree_size",
+       "server_rss_peak_to_10pct_kib", "server_rss_peak_to_50pct_kib",
+       "server_rss_peak_to_100pct_kib", "server_rss_min_kib", "server_rss_max_kib", "server_rss_samples", "proof_tree_size",
        "inclusion_p50_us", "inclusion_p99_us", "inclusion_max_us", "inclusion_proofs_per_sec",
        "consistency_p50_us", "consistency_p99_us", "consistency_max_us",
        "consistency_proofs_per_sec", "health_p50_us", "health_p99_us", "stop_seconds",
@@ -180,6 +181,14 @@ TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
   EXPECT_GT(Number(json, "server_rss_10pct_kib"), 0);
   EXPECT_GT(Number(json, "server_rss_100pct_kib"), 0);
   EXPECT_GT(Number(json, "restart_server_rss_kib"), 0);
+  // Each stretch's peak includes the sample taken at its milestone, and
+  // none exceeds the run's maximum.
+  for (const char* pct : {"10pct", "50pct", "100pct"}) {
+    SCOPED_TRACE(pct);
+    const double peak = Number(json, absl::StrCat("server_rss_peak_to_", pct, "_kib"));
+    EXPECT_GE(peak, Number(json, absl::StrCat("server_rss_", pct, "_kib")));
+    EXPECT_LE(peak, Number(json, "server_rss_max_kib"));
+  }
   EXPECT_GT(Number(json, "bytes_per_entry"), 300);  // at least the payloads
   EXPECT_EQ(json.at("db"), absl::StrCat("\"", PathIn("scale-db"), "\""));
 
