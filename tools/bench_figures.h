@@ -66,8 +66,8 @@ class ResidentMemorySampler {
     uint64_t last_kib = 0;
   };
   Figures figures() const;
-  // The largest sample since the last call (or since Start), and starts a
-  // new window: peaks over parts of a run, to compare.
+  // The largest sample since the last call (or since construction), and
+  // starts a new window: peaks over parts of a run, to compare.
   uint64_t TakeWindowMax();
 
  private:

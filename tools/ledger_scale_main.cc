@@ -508,13 +508,14 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
   // later stretches show whether memory grows with the log.
   uint64_t window_peak_kib[3] = {0, 0, 0};
   size_t next_milestone = 0;
+  auto take_milestone = [&] {
+    milestone_kib[next_milestone] = memory.SampleNow();
+    window_peak_kib[next_milestone++] = memory.TakeWindowMax();
+  };
   Clock::time_point last_progress = append_start;
   while (!append_done.load()) {
     const uint64_t done = appended.load();
-    while (next_milestone < 3 && done >= milestones[next_milestone]) {
-      milestone_kib[next_milestone] = memory.SampleNow();
-      window_peak_kib[next_milestone++] = memory.TakeWindowMax();
-    }
+    while (next_milestone < 3 && done >= milestones[next_milestone]) take_milestone();
     if (std::chrono::duration<double>(Clock::now() - last_progress).count() >= 5) {
       last_progress = Clock::now();
       const double s = SecondsSince(append_start);
@@ -530,10 +531,7 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
   appender.join();
   const double append_seconds = SecondsSince(append_start);
   if (!append_status.ok()) return Fail("append", append_status);
-  while (next_milestone < 3) {
-    milestone_kib[next_milestone] = memory.SampleNow();
-    window_peak_kib[next_milestone++] = memory.TakeWindowMax();
-  }
+  while (next_milestone < 3) take_milestone();
   memory.Stop();
   const ResidentMemorySampler::Figures m = memory.figures();
   json.Add("append_seconds", append_seconds);
