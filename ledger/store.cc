@@ -84,10 +84,12 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
   t.block_cache = cache;
   t.cache_index_and_filter_blocks = true;
   t.cache_index_and_filter_blocks_with_high_priority = true;
-  if (name == "nodes" || name == "entries") {
-    // A proof looks up about 20 scattered keys in these two families, in
-    // every table: with the index and filter blocks pinned (in the cache,
-    // and counted against it) each lookup goes straight to its data block.
+  if (name != "streams" && name != "event_ids") {
+    // `meta`, `projections` and `default` are small: their index blocks
+    // are held whole, as before the caches. In `nodes` and `entries` a
+    // proof looks up about 20 scattered keys, in every table: with the
+    // index and filter blocks pinned (in the cache, and counted against
+    // it) each lookup goes straight to its data block.
     // Partitioned, or left evictable, in-process proofs at 4M entries were
     // three times slower (p50 180-250 us against 60-90). Pinned, they are
     // about 0.7 MiB per million entries (mostly the index of `entries`):
