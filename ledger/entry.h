@@ -52,7 +52,8 @@ struct EventContent {
 
 // Digest of an event's content. Two appends of the "same" event have the
 // same digest. Computable from the request and, identically, from the
-// stored Entry (docs/format.md, "event_ids", gives the bytes it covers).
+// stored Entry (docs/format.md, "Event content digest", gives the bytes it
+// covers).
 Hash EventContentDigest(const EventContent& content);
 // The content of a stored entry (views into `entry`).
 EventContent ContentOf(const ledger::v1::Entry& entry);

@@ -161,8 +161,7 @@ ChunkResult CheckEntryChunk(const ChunkReadOptions& options, uint64_t begin,
     AppendBigEndian64(&value_buf, pos);
     r.expected_streams.Add(key_buf, value_buf);
     value_buf.clear();
-    AppendEventIdRecord(&value_buf, {pos, view.stream_version(),
-                                     EventContentDigest(view.content())});
+    AppendEventIdRecord(&value_buf, {pos, view.stream_version()});
     r.expected_event_ids.Add(view.event_id(), value_buf);
   }
   if (!it->status().ok()) {

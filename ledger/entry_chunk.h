@@ -1,9 +1,9 @@
 // The half of LedgerVerifier's work that needs nothing from other parts of
 // the log, done one chunk of consecutive positions at a time so that
 // chunks can be checked on several threads: reading and parsing each
-// entry, its leaf hash and event content digest, the index records it
-// implies, the prev_hash links inside the chunk, and the stored Merkle tree
-// nodes of the subtrees inside the chunk. What links a chunk to the ones
+// entry, its leaf hash, the index records it implies, the prev_hash links
+// inside the chunk, and the stored Merkle tree nodes of the subtrees inside
+// the chunk. What links a chunk to the ones
 // before it (the first prev_hash, stream versions, recorded_at order, the
 // nodes above the chunk) is left to the caller, which walks the results in
 // order (ledger/verifier.cc).

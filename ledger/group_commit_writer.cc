@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/entry.h"
+#include "ledger/entry_view.h"
 #include "ledger/status_macros.h"
 
 namespace ledger {
@@ -33,7 +34,13 @@ struct GroupCommitWriter::GroupState {
   CompactRange tree;
   absl::Time last_recorded;
   std::unordered_map<std::string, uint64_t> stream_versions;
-  std::unordered_map<std::string, EventIdRecord> event_ids;
+  // The group's event ids, with the digest of each event's content for a
+  // retry in a later request to be compared with.
+  struct StagedEventId {
+    EventIdRecord record;
+    Hash content_digest;
+  };
+  std::unordered_map<std::string, StagedEventId> event_ids;
   // Only kept when a validator needs to see the stream's history: the
   // entries of each stream that may not be durable yet. The first
   // `inherited` are the in-flight group's (for streams both groups touch),
@@ -46,7 +53,7 @@ struct GroupCommitWriter::GroupState {
   // The group being written while this one is staged, or null.
   const GroupState* parent = nullptr;
 
-  const EventIdRecord* FindEventId(const std::string& id) const {
+  const StagedEventId* FindEventId(const std::string& id) const {
     for (const GroupState* g = this; g != nullptr; g = g->parent) {
       if (auto it = g->event_ids.find(id); it != g->event_ids.end()) return &it->second;
     }
@@ -65,6 +72,27 @@ struct GroupCommitWriter::StagedGroup {
 };
 
 namespace {
+
+// The content digest of the event an `event_ids` record points to, read
+// from the stored entry itself: what a retry of `event_id` must match.
+absl::StatusOr<Hash> StoredContentDigest(const LedgerStore& store, std::string_view event_id,
+                                         const EventIdRecord& rec) {
+  absl::StatusOr<std::string> bytes = store.GetEntryBytes(rec.sequence);
+  if (absl::IsNotFound(bytes.status())) {
+    return absl::DataLossError(absl::StrCat("event-id index record for '", std::string(event_id),
+                                            "' points to sequence ", rec.sequence,
+                                            ", which is not stored"));
+  }
+  RETURN_IF_ERROR(bytes.status());
+  StoredEntryView view;
+  RETURN_IF_ERROR(view.Read(*bytes));
+  if (view.event_id() != event_id || view.stream_version() != rec.stream_version) {
+    return absl::DataLossError(absl::StrCat("event-id index record for '", std::string(event_id),
+                                            "' points to sequence ", rec.sequence,
+                                            ", which holds another event"));
+  }
+  return EventContentDigest(view.content());
+}
 
 // The stream's stored entries, then those staged earlier in this group.
 class GroupStreamHistory : public StreamHistory {
@@ -565,14 +593,19 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
   // store in one lookup.
   std::vector<std::optional<EventIdRecord>>& records = records_scratch_;
   records.assign(n, std::nullopt);
+  // The content digests of the staged ones (a stored one's is read from
+  // its entry when needed: only retries get that far).
+  std::vector<std::optional<Hash>>& staged_digests = digests_scratch_;
+  staged_digests.assign(n, std::nullopt);
   std::vector<std::string_view>& unstaged = ids_scratch_;
   std::vector<int>& unstaged_index = index_scratch_;
   unstaged.clear();
   unstaged_index.clear();
   for (int i = 0; i < n; ++i) {
     const std::string& id = req.events(i).event_id();
-    if (const EventIdRecord* staged = state.FindEventId(id); staged != nullptr) {
-      records[i] = *staged;
+    if (const GroupState::StagedEventId* staged = state.FindEventId(id); staged != nullptr) {
+      records[i] = staged->record;
+      staged_digests[i] = staged->content_digest;
     } else {
       unstaged.push_back(id);
       unstaged_index.push_back(i);
@@ -592,7 +625,13 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
       if (first_new < 0) first_new = i;
       continue;
     }
-    if (rec->content_digest != EventContentDigest(stream, e)) {
+    Hash recorded;
+    if (staged_digests[i].has_value()) {
+      recorded = *staged_digests[i];
+    } else {
+      ASSIGN_OR_RETURN(recorded, StoredContentDigest(*store_, e.event_id(), *rec));
+    }
+    if (recorded != EventContentDigest(stream, e)) {
       return absl::AlreadyExistsError(absl::StrCat(
           "events[", i, "].event_id: '", e.event_id(),
           "' was already recorded at sequence ", rec->sequence,
@@ -686,8 +725,7 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
   AppendResponse resp;
   for (int i = 0; i < n; ++i) {
     const Entry& e = entries[i];
-    EventIdRecord rec{e.sequence(), e.stream_version(),
-                      EventContentDigest(stream, req.events(i))};
+    const EventIdRecord rec{e.sequence(), e.stream_version()};
     batch.Put(store_->entries(), EntryKey(e.sequence()), bytes[i]);
     batch.Put(store_->streams(), StreamIndexKey(stream, e.stream_version()),
               EncodeBigEndian64(e.sequence()));
@@ -695,7 +733,7 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     state.tree.Append(leaves[i], [&](int level, uint64_t index, const Hash& h) {
       store_->PutNode(&batch, level, index, h);
     });
-    state.event_ids[e.event_id()] = rec;
+    state.event_ids[e.event_id()] = {rec, EventContentDigest(stream, req.events(i))};
     auto* out = resp.add_events();
     out->set_sequence(e.sequence());
     out->set_stream_version(e.stream_version());

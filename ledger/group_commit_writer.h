@@ -191,6 +191,7 @@ class GroupCommitWriter {
   std::vector<std::string> bytes_scratch_;
   std::vector<std::optional<EventIdRecord>> records_scratch_;
   std::vector<std::optional<EventIdRecord>> stored_scratch_;
+  std::vector<std::optional<Hash>> digests_scratch_;
   std::vector<std::string_view> ids_scratch_;
   std::vector<int> index_scratch_;
 

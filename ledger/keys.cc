@@ -67,22 +67,20 @@ std::optional<NodeKeyParts> ParseNodeKey(std::string_view key) {
 void AppendEventIdRecord(std::string* out, const EventIdRecord& r) {
   AppendBigEndian64(out, r.sequence);
   AppendBigEndian64(out, r.stream_version);
-  out->append(AsBytes(r.content_digest));
 }
 
 std::string EncodeEventIdRecord(const EventIdRecord& r) {
   std::string out;
-  out.reserve(48);
+  out.reserve(kEventIdRecordSize);
   AppendEventIdRecord(&out, r);
   return out;
 }
 
 std::optional<EventIdRecord> DecodeEventIdRecord(std::string_view bytes) {
-  if (bytes.size() != 48) return std::nullopt;
+  if (bytes.size() != kEventIdRecordSize) return std::nullopt;
   EventIdRecord r;
   r.sequence = *DecodeBigEndian64(bytes.substr(0, 8));
   r.stream_version = *DecodeBigEndian64(bytes.substr(8, 8));
-  std::memcpy(r.content_digest.data(), bytes.data() + 16, 32);
   return r;
 }
 

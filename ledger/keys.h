@@ -38,11 +38,12 @@ struct StreamIndexKeyParts {
 };
 std::optional<StreamIndexKeyParts> ParseStreamIndexKey(std::string_view key);
 
-// Value in the `event_ids` family (key: the event id bytes).
+// Value in the `event_ids` family (key: the event id bytes): where the
+// event is. (Format 2 also held a digest of the event's content; a retry
+// is now compared with the stored entry itself.)
 struct EventIdRecord {
   uint64_t sequence = 0;
   uint64_t stream_version = 0;
-  Hash content_digest{};  // EventContentDigest of the stored event
 };
 std::string EncodeEventIdRecord(const EventIdRecord& r);
 // Appends EncodeEventIdRecord(r) to `out`.
@@ -83,10 +84,16 @@ inline constexpr std::string_view kMetaOriginKey = "origin";
 // pin their own copy.
 inline constexpr std::string_view kMetaVerifierKeyKey = "verifier_key";
 inline constexpr std::string_view kMetaFormatKey = "format";
-inline constexpr std::string_view kFormatVersion = "involvement-ledger/2";
-// The one earlier format: the same, with tree levels 0 to 2 stored too. A
-// read-write open upgrades it in place (LedgerStore::Open).
+inline constexpr std::string_view kFormatVersion = "involvement-ledger/3";
+// The earlier formats, which a read-write open upgrades in place
+// (LedgerStore::Open). Format 2: the same, with a 32-byte content digest
+// after each `event_ids` record. Format 1: as format 2, with tree levels 0
+// to 2 stored too.
+inline constexpr std::string_view kFormatVersion2 = "involvement-ledger/2";
 inline constexpr std::string_view kFormatVersion1 = "involvement-ledger/1";
+// Size of an `event_ids` value in format 2 (the upgrade's input) and now.
+inline constexpr size_t kEventIdRecordV2Size = 48;
+inline constexpr size_t kEventIdRecordSize = 16;
 
 }  // namespace ledger
 

@@ -188,6 +188,63 @@ absl::StatusOr<Hash> NodeFromRead(const rocksdb::Status& s, std::string_view val
 
 }  // namespace
 
+namespace {
+
+// Format 2 -> 3: each `event_ids` value loses the content digest after its
+// first 16 bytes. The rewrite skips the write-ahead log and is flushed
+// before the new marker is written (synced), so a crash at any point
+// leaves a format-2 database whose records are old or already rewritten;
+// the next read-write open finishes the job. A record of any other length
+// stops the upgrade with nothing lost.
+absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* event_ids,
+                                   rocksdb::ColumnFamilyHandle* meta,
+                                   const std::string& path) {
+  constexpr uint64_t kBatchRecords = 65536;
+  constexpr uint64_t kReportEvery = 1000000;
+  rocksdb::WriteOptions no_wal;
+  no_wal.disableWAL = true;
+  rocksdb::WriteBatch batch;
+  uint64_t rewritten = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), event_ids));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::Slice value = it->value();
+    if (value.size() == kEventIdRecordSize) continue;  // an earlier try's
+    if (value.size() != kEventIdRecordV2Size) {
+      return absl::DataLossError(absl::StrCat(
+          "cannot upgrade ", path, ": event-id index value for ",
+          it->key().ToString(), " is malformed (", value.size(), " bytes)"));
+    }
+    batch.Put(event_ids, it->key(), rocksdb::Slice(value.data(), kEventIdRecordSize));
+    if (++rewritten % kBatchRecords == 0) {
+      RETURN_IF_ERROR(FromRocksStatus(db->Write(no_wal, &batch), "cannot upgrade the database"));
+      batch.Clear();
+    }
+    if (rewritten % kReportEvery == 0) {
+      std::fprintf(stderr, "upgrading %s: %llu event-id records rewritten\n", path.c_str(),
+                   static_cast<unsigned long long>(rewritten));
+    }
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot upgrade the database"));
+  RETURN_IF_ERROR(FromRocksStatus(db->Write(no_wal, &batch), "cannot upgrade the database"));
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  RETURN_IF_ERROR(FromRocksStatus(db->Flush(flush, event_ids), "cannot upgrade the database"));
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  RETURN_IF_ERROR(FromRocksStatus(
+      db->Put(synced, meta, std::string(kMetaFormatKey), std::string(kFormatVersion)),
+      "cannot upgrade the database"));
+  std::fprintf(stderr,
+               "upgraded %s from format '%s' to '%s': %llu event-id records no longer "
+               "hold a content digest (a retried event is compared with its stored entry)\n",
+               path.c_str(), std::string(kFormatVersion2).c_str(),
+               std::string(kFormatVersion).c_str(),
+               static_cast<unsigned long long>(rewritten));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
     const std::string& path, Mode mode, rocksdb::Env* env) {
   std::unique_ptr<LedgerStore> store(new LedgerStore());
@@ -286,29 +343,34 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
     RETURN_IF_ERROR(FromRocksStatus(s, "cannot initialise database"));
   } else if (!s.ok()) {
     return FromRocksStatus(s, "cannot read database format");
-  } else if (format == kFormatVersion1 && mode == Mode::kReadWrite) {
-    // Format 1 stored tree levels 0 to 2 too; they are the entries' own
-    // hashes, so dropping them loses nothing. One synced batch removes them
-    // and writes the new marker: after a crash it is either done or not.
-    rocksdb::WriteBatch upgrade;
-    const std::string low_begin = NodeKey(0, 0);
-    const std::string low_end = NodeKey(kLowestStoredNodeLevel, 0);
-    upgrade.DeleteRange(store->nodes_, low_begin, low_end);
-    upgrade.Put(store->meta_, std::string(kMetaFormatKey), std::string(kFormatVersion));
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    RETURN_IF_ERROR(FromRocksStatus(raw->Write(wo, &upgrade), "cannot upgrade the database"));
-    std::fprintf(stderr,
-                 "upgraded %s from format '%s' to '%s': stored tree nodes of levels 0 to 2 "
-                 "removed (they are hashed from the entries now)\n",
-                 path.c_str(), std::string(kFormatVersion1).c_str(),
-                 std::string(kFormatVersion).c_str());
+  } else if ((format == kFormatVersion1 || format == kFormatVersion2) &&
+             mode == Mode::kReadWrite) {
+    if (format == kFormatVersion1) {
+      // Format 1 stored tree levels 0 to 2 too; they are the entries' own
+      // hashes, so dropping them loses nothing. One synced batch removes
+      // them and writes the format-2 marker: after a crash it is either
+      // done or not.
+      rocksdb::WriteBatch upgrade;
+      const std::string low_begin = NodeKey(0, 0);
+      const std::string low_end = NodeKey(kLowestStoredNodeLevel, 0);
+      upgrade.DeleteRange(store->nodes_, low_begin, low_end);
+      upgrade.Put(store->meta_, std::string(kMetaFormatKey), std::string(kFormatVersion2));
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      RETURN_IF_ERROR(
+          FromRocksStatus(raw->Write(wo, &upgrade), "cannot upgrade the database"));
+      std::fprintf(stderr,
+                   "upgraded %s from format '%s' to '%s': stored tree nodes of levels 0 "
+                   "to 2 removed (they are hashed from the entries now)\n",
+                   path.c_str(), std::string(kFormatVersion1).c_str(),
+                   std::string(kFormatVersion2).c_str());
+    }
+    RETURN_IF_ERROR(UpgradeEventIdRecords(raw, store->event_ids_, store->meta_, path));
   } else if (format != kFormatVersion) {
+    const bool upgradable = format == kFormatVersion1 || format == kFormatVersion2;
     return absl::FailedPreconditionError(absl::StrCat(
         path, " holds format '", format, "', expected '", std::string(kFormatVersion), "'",
-        format == kFormatVersion1
-            ? "; start ledgerd on it (or on a copy) once to upgrade it in place"
-            : ""));
+        upgradable ? "; start ledgerd on it (or on a copy) once to upgrade it in place" : ""));
   }
   if (mode == Mode::kReadWrite) RETURN_IF_ERROR(store->CheckHead());
   return store;

@@ -94,12 +94,6 @@ absl::StatusOr<VerifyReport> LocateIndexFault(const LedgerStore& store,
                  absl::StrCat("event-id index record for '", e.event_id(),
                               "' points to sequence ", r.sequence));
     }
-    if (r.content_digest != EventContentDigest(e)) {
-      return Bad(entries, seq,
-                 absl::StrCat("event content does not match the digest "
-                              "recorded for '", e.event_id(),
-                              "' when it was appended"));
-    }
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot read entries"));
 

@@ -169,6 +169,31 @@ TEST_F(WriterCheckpointTest, TreeThatContradictsItsSignedCheckpointRefusesToStar
               ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss));
 }
 
+TEST_F(WriterCheckpointTest, RewrittenLastEntryWithMatchingHeadIsNamed) {
+  // The last entries are under no stored tree node (levels 0 to 2 are not
+  // stored), and a rewritten one with the head fixed to match keeps the
+  // chain: the signed checkpoint is what catches it.
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_OK(writer_->Append(MakeAppendRequest("s", "e", 3), "t").status());
+  Close();
+  ASSERT_OK_AND_ASSIGN(store_, LedgerStore::Open(PathIn("db"), LedgerStore::Mode::kReadWrite));
+  rocksdb::WriteBatch batch;
+  batch.Put(store_->meta(), std::string(kMetaVerifierKeyKey),
+            FormatVerifierKey(signer_->verifier_key()));
+  ASSERT_OK_AND_ASSIGN(std::string bytes, store_->GetEntryBytes(2));
+  ASSERT_OK_AND_ASSIGN(ledger::v1::Entry e, ParseStoredEntry(bytes));
+  e.set_actor("someone else");
+  const std::string rewritten = SerializeEntry(e);
+  batch.Put(store_->entries(), EntryKey(2), rewritten);
+  batch.Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead({3, LeafHash(rewritten)}));
+  ASSERT_OK(store_->Write(&batch, true));
+
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, LedgerVerifier(store_.get()).Run());
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.bad_sequence, std::optional<uint64_t>(2));
+  EXPECT_THAT(report.reason, ::testing::HasSubstr("checkpoint"));
+}
+
 TEST_F(WriterCheckpointTest, VerifierChecksTheStoredCheckpoint) {
   ASSERT_NO_FATAL_FAILURE(Open());
   ASSERT_OK(writer_->Append(MakeAppendRequest("s", "a", 9), "t").status());
