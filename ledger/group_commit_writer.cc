@@ -65,7 +65,7 @@ struct GroupCommitWriter::GroupState {
 struct GroupCommitWriter::StagedGroup {
   std::deque<Pending*> group;
   std::vector<absl::StatusOr<AppendResponse>> results;
-  rocksdb::WriteBatch batch;
+  rocksdb::WriteBatch* batch = nullptr;  // one of the writer's two
   GroupState state;
   LogHead head;      // the log's head once the batch is written
   std::string note;  // its signed checkpoint (empty without a signer)
@@ -460,7 +460,7 @@ void RefuseAll(std::vector<absl::StatusOr<AppendResponse>>& results,
 }  // namespace
 
 absl::Status GroupCommitWriter::CommitStaged(StagedGroup& staged) {
-  absl::Status written = store_->Write(&staged.batch, /*sync=*/true);
+  absl::Status written = store_->Write(staged.batch, /*sync=*/true);
   if (!written.ok()) {
     RefuseAll(staged.results,
               absl::StrCat("storage write failed; the append was not acknowledged (it may "
@@ -488,6 +488,20 @@ absl::Status GroupCommitWriter::CommitStaged(StagedGroup& staged) {
   return absl::OkStatus();
 }
 
+rocksdb::WriteBatch* GroupCommitWriter::NextBatch() {
+  // Group k stages into batches_[k % 2]. Group k-2's batch is free by now:
+  // group k-1 was handed to the committer (or refused) only after k-2's
+  // write had finished (WaitForCommitterIdle).
+  rocksdb::WriteBatch& batch = batches_[next_batch_];
+  next_batch_ ^= 1;
+  if (batch.Data().capacity() > kBatchBufferKeep) {
+    batch = rocksdb::WriteBatch();  // let an unusually large buffer go
+  } else {
+    batch.Clear();
+  }
+  return &batch;
+}
+
 void GroupCommitWriter::StageGroup(std::deque<Pending*>& group) {
   if (!failure_.ok()) {
     // Storage failed before (a full disk, an I/O error): try to recover
@@ -506,23 +520,24 @@ void GroupCommitWriter::StageGroup(std::deque<Pending*>& group) {
     failure_ = absl::OkStatus();
   }
   auto staged = std::make_shared<StagedGroup>();
+  staged->batch = NextBatch();
   staged->group.swap(group);
   staged->state = GroupState{head_.size, head_.last_leaf_hash, tree_, last_recorded_,
                              {},         {},                   {},    in_flight_ ? &in_flight_->state : nullptr};
   staged->results.reserve(staged->group.size());
   for (Pending* p : staged->group) {
-    staged->results.push_back(Stage(*p, staged->state, staged->batch));
+    staged->results.push_back(Stage(*p, staged->state, *staged->batch));
   }
   GroupState& state = staged->state;
   const bool writes = state.next_sequence != head_.size;
   absl::Status signed_ok = absl::OkStatus();
   if (writes) {
     staged->head = LogHead{state.next_sequence, state.last_hash};
-    staged->batch.Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead(staged->head));
+    staged->batch->Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead(staged->head));
     if (options_.signer != nullptr) {
       signed_ok = SignCheckpoint(state.tree, &staged->note);
       if (signed_ok.ok()) {
-        staged->batch.Put(store_->meta(), std::string(kMetaCheckpointKey), staged->note);
+        staged->batch->Put(store_->meta(), std::string(kMetaCheckpointKey), staged->note);
       }
     }
   }

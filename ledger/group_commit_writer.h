@@ -131,6 +131,8 @@ class GroupCommitWriter {
   // Returns false when stopping and nothing is queued.
   bool TakeGroup(std::deque<Pending*>& group);
   void StageGroup(std::deque<Pending*>& group);
+  // The stager's write batch for the next group, emptied.
+  rocksdb::WriteBatch* NextBatch();
   absl::StatusOr<ledger::v1::AppendResponse> Stage(const Pending& p,
                                                    GroupState& state,
                                                    rocksdb::WriteBatch& batch);
@@ -192,6 +194,13 @@ class GroupCommitWriter {
   std::vector<std::optional<EventIdRecord>> records_scratch_;
   std::vector<std::optional<EventIdRecord>> stored_scratch_;
   std::vector<std::optional<Hash>> digests_scratch_;
+  // The groups' write batches, used by turns (NextBatch): a large group's
+  // is several MiB, which would otherwise be allocated, faulted in and
+  // freed for every group. A buffer grown past kBatchBufferKeep is let go
+  // after its group.
+  static constexpr size_t kBatchBufferKeep = 32u << 20;
+  rocksdb::WriteBatch batches_[2];
+  int next_batch_ = 0;
   std::vector<std::string_view> ids_scratch_;
   std::vector<int> index_scratch_;
 

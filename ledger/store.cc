@@ -65,10 +65,11 @@ std::shared_ptr<rocksdb::Cache> NewBlockCache(size_t bytes) {
   return rocksdb::NewLRUCache(c);
 }
 
-// Heap pages freed inside glibc's arenas stay resident until trimmed. A
-// flush frees a whole memtable (its 1 MiB blocks come from the heap), and
-// block-cache churn leaves free holes in it: with a trim after each flush
-// the server's RSS peaks at 10M entries were 22 MiB lower.
+// Heap pages freed inside glibc's arenas stay resident until trimmed.
+// Block-cache churn leaves free holes in the heap (and so would a flushed
+// memtable's 1 MiB blocks, were they not mapped on their own: ledgerd
+// sets glibc's mmap threshold): with a trim after each flush the server's
+// RSS peaks at 10M entries were 22 MiB lower.
 class TrimHeapAfterFlush : public rocksdb::EventListener {
  public:
   void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override {
@@ -86,16 +87,23 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
   t.cache_index_and_filter_blocks_with_high_priority = true;
   if (name != "streams" && name != "event_ids") {
     // `meta`, `projections` and `default` are small: their index blocks
-    // are held whole, as before the caches. In `nodes` and `entries` a
-    // proof looks up about 20 scattered keys, in every table: with the
-    // index and filter blocks pinned (in the cache, and counted against
-    // it) each lookup goes straight to its data block.
-    // Partitioned, or left evictable, in-process proofs at 4M entries were
-    // three times slower (p50 180-250 us against 60-90). Pinned, they are
-    // about 0.7 MiB per million entries (mostly the index of `entries`):
-    // the part of the metadata that still grows with the log, inside the
-    // cache's budget up to tens of millions of entries.
+    // are held whole, as before the caches. In `nodes` a proof looks up
+    // about 20 scattered keys, in every table: with the index and filter
+    // blocks pinned (in the cache, and counted against it) each lookup
+    // goes straight to its data block. Partitioned, or left evictable
+    // together with those of `entries`, in-process proofs at 4M entries
+    // were three times slower (p50 180-250 us against 60-90). Pinned,
+    // they are about 0.05 MiB per million entries.
     t.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kAll;
+    if (name == "entries") {
+      // A proof reads at most 4 consecutive entries, in one lookup. Pinned,
+      // the index blocks of `entries` grew with the log (0.6 MiB per
+      // million entries, 12 MiB at 20M); evictable (except level 0's),
+      // they stay inside the cache's budget, and in-process proofs on one
+      // 10M-entry database were the same (p50 72-85 us against 70-111,
+      // alternating rounds).
+      t.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kFlushedAndSimilar;
+    }
   } else {
     // The idempotency and stream indexes: their Bloom filters are the bulk
     // of the metadata (10 bits a key). Partitioned, a lookup loads only the

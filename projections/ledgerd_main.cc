@@ -1,5 +1,6 @@
 // ledgerd: serves the Involvement Ledger over gRPC until SIGTERM or SIGINT,
 // with the involvement domain's rules checked on every append.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -103,6 +104,12 @@ std::optional<std::string> ReadPem(const std::string& flag, const std::string& p
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Allocations of 1 MiB and more (RocksDB's memtable arena blocks, the
+  // writer's batch buffers) are mapped on their own, so a flushed
+  // memtable's memory goes back to the system. glibc otherwise raises this
+  // threshold as large blocks are freed, and memtables come from the heap,
+  // where they leave holes.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   ledger::ServerOptions options;
   involvement::InvolvementValidator validator;
   options.validator = &validator;
