@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -163,6 +164,9 @@ class LedgerVerifierTest : public ::ledger::testing::TempDirTest {
 
   // --- Older formats.
   void MakeEventIdRecordsFormat2(uint64_t count);
+  // Writes `format` as the marker, checks that a read-only open refuses
+  // it, and opens the database read-write, which upgrades it.
+  void UpgradeFrom(std::string_view format);
   // The database holds the current format, every event-id record in its
   // form, and verifies, read-write and read-only.
   void ExpectCurrentFormat();
@@ -471,6 +475,16 @@ void LedgerVerifierTest::MakeEventIdRecordsFormat2(uint64_t count) {
   }
 }
 
+void LedgerVerifierTest::UpgradeFrom(std::string_view format) {
+  Put(store_->meta(), std::string(kMetaFormatKey), std::string(format));
+  store_.reset();
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
+              ::ledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          HasSubstr("start ledgerd on it")));
+  OpenStore(LedgerStore::Mode::kReadWrite);
+  ASSERT_NE(store_, nullptr);
+}
+
 void LedgerVerifierTest::ExpectCurrentFormat() {
   ASSERT_OK_AND_ASSIGN(std::optional<std::string> format, store_->GetMeta(kMetaFormatKey));
   EXPECT_THAT(format, Optional(std::string(kFormatVersion)));
@@ -498,14 +512,7 @@ TEST_F(LedgerVerifierTest, AFormat1DatabaseIsUpgradedByAReadWriteOpenOnly) {
     }
   }
   MakeEventIdRecordsFormat2(kEntries);
-  Put(store_->meta(), std::string(kMetaFormatKey), std::string(kFormatVersion1));
-  store_.reset();
-  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
-              ::ledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
-                                          HasSubstr("start ledgerd on it")));
-
-  OpenStore(LedgerStore::Mode::kReadWrite);
-  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(UpgradeFrom(kFormatVersion1));
   for (const std::string& key : low_keys) {
     std::string value;
     EXPECT_TRUE(store_->db()->Get(rocksdb::ReadOptions(), store_->nodes(), key, &value)
@@ -517,13 +524,7 @@ TEST_F(LedgerVerifierTest, AFormat1DatabaseIsUpgradedByAReadWriteOpenOnly) {
 
 TEST_F(LedgerVerifierTest, AFormat2DatabaseIsUpgradedByAReadWriteOpenOnly) {
   MakeEventIdRecordsFormat2(kEntries);
-  Put(store_->meta(), std::string(kMetaFormatKey), std::string(kFormatVersion2));
-  store_.reset();
-  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
-              ::ledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
-                                          HasSubstr("start ledgerd on it")));
-  OpenStore(LedgerStore::Mode::kReadWrite);
-  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(UpgradeFrom(kFormatVersion2));
   ExpectCurrentFormat();
 }
 
