@@ -83,7 +83,8 @@ class GroupCommitWriter {
   // requests (see CheckAppendRequest); ALREADY_EXISTS when an event id was
   // recorded with other content; FAILED_PRECONDITION for a wrong expected
   // version (the message names the current version) or a validator's rule;
-  // UNAVAILABLE when shutting down or after a storage failure.
+  // UNAVAILABLE when shutting down or after a storage failure; DATA_LOSS
+  // when a repeated event id's index record or entry is damaged.
   [[nodiscard]] absl::StatusOr<ledger::v1::AppendResponse> Append(
       const ledger::v1::AppendRequest& request, std::string_view actor);
 
@@ -196,8 +197,9 @@ class GroupCommitWriter {
   std::vector<std::optional<Hash>> digests_scratch_;
   // The groups' write batches, used by turns (NextBatch): a large group's
   // is several MiB, which would otherwise be allocated, faulted in and
-  // freed for every group. A buffer grown past kBatchBufferKeep is let go
-  // after its group.
+  // freed for every group. Their buffers are kept between groups (so an
+  // idle writer holds up to two); one grown past kBatchBufferKeep is let
+  // go when its turn comes again.
   static constexpr size_t kBatchBufferKeep = 32u << 20;
   rocksdb::WriteBatch batches_[2];
   int next_batch_ = 0;

@@ -8,8 +8,10 @@
 #include <cstring>
 #include <memory>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/entry.h"
+#include "ledger/entry_view.h"
 #include "ledger/status_macros.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/listener.h"
@@ -199,14 +201,26 @@ absl::StatusOr<Hash> NodeFromRead(const rocksdb::Status& s, std::string_view val
 namespace {
 
 // Format 2 -> 3: each `event_ids` value loses the content digest after its
-// first 16 bytes. The rewrite skips the write-ahead log and is flushed
+// first 16 bytes. The digest is the only record of the event's content
+// outside its entry, so before it goes it is compared with the entry the
+// record points to. The rewrite skips the write-ahead log and is flushed
 // before the new marker is written (synced), so a crash at any point
 // leaves a format-2 database whose records are old or already rewritten;
-// the next read-write open finishes the job. A record of any other length
-// stops the upgrade with nothing lost.
-absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* event_ids,
+// the next read-write open finishes the job. A record of any other length,
+// or one that disagrees with its entry, stops the upgrade with the marker
+// unchanged.
+absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* entries,
+                                   rocksdb::ColumnFamilyHandle* event_ids,
                                    rocksdb::ColumnFamilyHandle* meta,
                                    const std::string& path) {
+  auto refuse = [&path](const rocksdb::Slice& id, const std::string& why) {
+    return absl::DataLossError(absl::StrCat(
+        "cannot upgrade ", path, ": the event-id index record for '",
+        absl::CHexEscape(absl::string_view(id.data(), id.size())), "' ", why,
+        "; the database is left in format 2, with nothing lost"));
+  };
+  std::string entry_bytes;
+  StoredEntryView view;
   constexpr uint64_t kBatchRecords = 65536;
   constexpr uint64_t kReportEvery = 1000000;
   rocksdb::WriteOptions no_wal;
@@ -218,9 +232,28 @@ absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
     const rocksdb::Slice value = it->value();
     if (value.size() == kEventIdRecordSize) continue;  // an earlier try's
     if (value.size() != kEventIdRecordV2Size) {
-      return absl::DataLossError(absl::StrCat(
-          "cannot upgrade ", path, ": event-id index value for ",
-          it->key().ToString(), " is malformed (", value.size(), " bytes)"));
+      return refuse(it->key(), absl::StrCat("is malformed (", value.size(), " bytes)"));
+    }
+    const std::optional<EventIdRecord> rec =
+        DecodeEventIdRecord(std::string_view(value.data(), kEventIdRecordSize));
+    const std::string_view digest(value.data() + kEventIdRecordSize, 32);
+    rocksdb::Status read =
+        db->Get(rocksdb::ReadOptions(), entries, EntryKey(rec->sequence), &entry_bytes);
+    if (read.IsNotFound()) {
+      return refuse(it->key(), absl::StrCat("points to sequence ", rec->sequence,
+                                            ", which is not stored"));
+    }
+    RETURN_IF_ERROR(FromRocksStatus(read, "cannot upgrade the database"));
+    if (absl::Status parsed = view.Read(entry_bytes); !parsed.ok()) {
+      return refuse(it->key(), absl::StrCat("points to sequence ", rec->sequence, ": ",
+                                            parsed.message()));
+    }
+    if (view.event_id() != it->key().ToStringView() ||
+        view.stream_version() != rec->stream_version ||
+        AsBytes(EventContentDigest(view.content())) != digest) {
+      return refuse(it->key(), absl::StrCat("does not match the entry at sequence ",
+                                            rec->sequence, " (run ledger-verify from a "
+                                            "release before format 3 on a copy)"));
     }
     batch.Put(event_ids, it->key(), rocksdb::Slice(value.data(), kEventIdRecordSize));
     if (++rewritten % kBatchRecords == 0) {
@@ -243,8 +276,9 @@ absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
       db->Put(synced, meta, std::string(kMetaFormatKey), std::string(kFormatVersion)),
       "cannot upgrade the database"));
   std::fprintf(stderr,
-               "upgraded %s from format '%s' to '%s': %llu event-id records no longer "
-               "hold a content digest (a retried event is compared with its stored entry)\n",
+               "upgraded %s from format '%s' to '%s': %llu event-id records checked against "
+               "their entries and rewritten without a content digest (a retried event is "
+               "compared with its stored entry)\n",
                path.c_str(), std::string(kFormatVersion2).c_str(),
                std::string(kFormatVersion).c_str(),
                static_cast<unsigned long long>(rewritten));
@@ -353,6 +387,8 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
     return FromRocksStatus(s, "cannot read database format");
   } else if ((format == kFormatVersion1 || format == kFormatVersion2) &&
              mode == Mode::kReadWrite) {
+    // A damaged log is refused before anything of it is changed.
+    RETURN_IF_ERROR(store->CheckHead());
     if (format == kFormatVersion1) {
       // Format 1 stored tree levels 0 to 2 too; they are the entries' own
       // hashes, so dropping them loses nothing. One synced batch removes
@@ -373,7 +409,8 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
                    path.c_str(), std::string(kFormatVersion1).c_str(),
                    std::string(kFormatVersion2).c_str());
     }
-    RETURN_IF_ERROR(UpgradeEventIdRecords(raw, store->event_ids_, store->meta_, path));
+    RETURN_IF_ERROR(
+        UpgradeEventIdRecords(raw, store->entries_, store->event_ids_, store->meta_, path));
   } else if (format != kFormatVersion) {
     const bool upgradable = format == kFormatVersion1 || format == kFormatVersion2;
     return absl::FailedPreconditionError(absl::StrCat(

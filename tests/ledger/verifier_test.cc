@@ -552,6 +552,22 @@ TEST_F(LedgerVerifierTest, AFormat2UpgradeStopsAtAMalformedRecord) {
                                           HasSubstr(std::string(kFormatVersion2))));
 }
 
+TEST_F(LedgerVerifierTest, AFormat2UpgradeStopsAtADigestThatDisagreesWithItsEntry) {
+  // The digest is the last record of the content outside the entry: an
+  // entry changed since it was appended is refused, not upgraded past.
+  const std::string record = EncodeEventIdRecord(EventIdRecordOf(EventId(7)));
+  MakeEventIdRecordsFormat2(kEntries);
+  Put(store_->event_ids(), EventId(7), record + std::string(AsBytes(LeafHash("other"))));
+  Put(store_->meta(), std::string(kMetaFormatKey), std::string(kFormatVersion2));
+  store_.reset();
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
+              ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss,
+                                          HasSubstr("does not match the entry at sequence 7")));
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
+              ::ledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          HasSubstr(std::string(kFormatVersion2))));
+}
+
 TEST_F(LedgerVerifierTest, NodeOfALevelThatIsNotStoredIsReported) {
   // Levels below kLowestStoredNodeLevel are computed from the entries; a
   // stored one, even with the right hash, is not part of the format.
