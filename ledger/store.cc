@@ -202,13 +202,13 @@ namespace {
 
 // Format 2 -> 3: each `event_ids` value loses the content digest after its
 // first 16 bytes. The digest is the only record of the event's content
-// outside its entry, so before it goes it is compared with the entry the
-// record points to. The rewrite skips the write-ahead log and is flushed
-// before the new marker is written (synced), so a crash at any point
-// leaves a format-2 database whose records are old or already rewritten;
-// the next read-write open finishes the job. A record of any other length,
-// or one that disagrees with its entry, stops the upgrade with the marker
-// unchanged.
+// outside its entry, so a first pass compares every one with the entry
+// the record points to, and a record of any other length, or one that
+// disagrees with its entry, stops the upgrade before anything is
+// written. The second pass rewrites them, skipping the write-ahead log,
+// and is flushed before the new marker is written (synced), so a crash at
+// any point leaves a format-2 database whose records are old or already
+// rewritten; the next read-write open finishes the job.
 absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* entries,
                                    rocksdb::ColumnFamilyHandle* event_ids,
                                    rocksdb::ColumnFamilyHandle* meta,
@@ -225,8 +225,7 @@ absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
   constexpr uint64_t kReportEvery = 1000000;
   rocksdb::WriteOptions no_wal;
   no_wal.disableWAL = true;
-  rocksdb::WriteBatch batch;
-  uint64_t rewritten = 0;
+  uint64_t checked = 0;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), event_ids));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice value = it->value();
@@ -255,6 +254,18 @@ absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
                                             rec->sequence, " (run ledger-verify from a "
                                             "release before format 3 on a copy)"));
     }
+    if (++checked % kReportEvery == 0) {
+      std::fprintf(stderr, "upgrading %s: %llu event-id records checked\n", path.c_str(),
+                   static_cast<unsigned long long>(checked));
+    }
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot upgrade the database"));
+
+  rocksdb::WriteBatch batch;
+  uint64_t rewritten = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::Slice value = it->value();
+    if (value.size() == kEventIdRecordSize) continue;
     batch.Put(event_ids, it->key(), rocksdb::Slice(value.data(), kEventIdRecordSize));
     if (++rewritten % kBatchRecords == 0) {
       RETURN_IF_ERROR(FromRocksStatus(db->Write(no_wal, &batch), "cannot upgrade the database"));

@@ -3,6 +3,7 @@
 // verifier names the damaged entry.
 #include "ledger/verifier.h"
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -545,11 +546,29 @@ TEST_F(LedgerVerifierTest, AFormat2UpgradeStopsAtAMalformedRecord) {
   EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
               ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss,
                                           HasSubstr(EventId(5))));
-  // Nothing was lost: the marker is unchanged, so the next read-write open
-  // tries again.
+  // Nothing was changed: the marker, and every other record still with
+  // its digest (a release before format 3 can verify the database).
   EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
               ::ledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
                                           HasSubstr(std::string(kFormatVersion2))));
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), DbPath(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), DbPath(), families, &handles, &raw)
+                  .ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const size_t ids = std::find(names.begin(), names.end(), "event_ids") - names.begin();
+  ASSERT_LT(ids, names.size());
+  for (uint64_t seq = 0; seq < kEntries; ++seq) {
+    if (seq == 5) continue;
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[ids], EventId(seq), &value).ok());
+    EXPECT_EQ(value.size(), kEventIdRecordV2Size) << seq;
+  }
+  for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
 }
 
 TEST_F(LedgerVerifierTest, AFormat2UpgradeStopsAtADigestThatDisagreesWithItsEntry) {
