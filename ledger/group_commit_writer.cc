@@ -10,7 +10,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/entry.h"
-#include "ledger/entry_view.h"
 #include "ledger/status_macros.h"
 
 namespace ledger {
@@ -72,27 +71,6 @@ struct GroupCommitWriter::StagedGroup {
 };
 
 namespace {
-
-// The content digest of the event an `event_ids` record points to, read
-// from the stored entry itself: what a retry of `event_id` must match.
-absl::StatusOr<Hash> StoredContentDigest(const LedgerStore& store, std::string_view event_id,
-                                         const EventIdRecord& rec) {
-  absl::StatusOr<std::string> bytes = store.GetEntryBytes(rec.sequence);
-  if (absl::IsNotFound(bytes.status())) {
-    return absl::DataLossError(absl::StrCat("event-id index record for '", std::string(event_id),
-                                            "' points to sequence ", rec.sequence,
-                                            ", which is not stored"));
-  }
-  RETURN_IF_ERROR(bytes.status());
-  StoredEntryView view;
-  RETURN_IF_ERROR(view.Read(*bytes));
-  if (view.event_id() != event_id || view.stream_version() != rec.stream_version) {
-    return absl::DataLossError(absl::StrCat("event-id index record for '", std::string(event_id),
-                                            "' points to sequence ", rec.sequence,
-                                            ", which holds another event"));
-  }
-  return EventContentDigest(view.content());
-}
 
 // The stream's stored entries, then those staged earlier in this group.
 class GroupStreamHistory : public StreamHistory {
@@ -644,7 +622,7 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     if (staged_digests[i].has_value()) {
       recorded = *staged_digests[i];
     } else {
-      ASSIGN_OR_RETURN(recorded, StoredContentDigest(*store_, e.event_id(), *rec));
+      ASSIGN_OR_RETURN(recorded, store_->RecordedContentDigest(e.event_id(), *rec));
     }
     if (recorded != EventContentDigest(stream, e)) {
       return absl::AlreadyExistsError(absl::StrCat(

@@ -209,18 +209,14 @@ namespace {
 // and is flushed before the new marker is written (synced), so a crash at
 // any point leaves a format-2 database whose records are old or already
 // rewritten; the next read-write open finishes the job.
-absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* entries,
-                                   rocksdb::ColumnFamilyHandle* event_ids,
-                                   rocksdb::ColumnFamilyHandle* meta,
-                                   const std::string& path) {
-  auto refuse = [&path](const rocksdb::Slice& id, const std::string& why) {
-    return absl::DataLossError(absl::StrCat(
-        "cannot upgrade ", path, ": the event-id index record for '",
-        absl::CHexEscape(absl::string_view(id.data(), id.size())), "' ", why,
-        "; the database is left in format 2, with nothing lost"));
+absl::Status UpgradeEventIdRecords(const LedgerStore& store, const std::string& path) {
+  rocksdb::DB* db = store.db();
+  rocksdb::ColumnFamilyHandle* event_ids = store.event_ids();
+  const auto refuse = [&path](const std::string& why) {
+    return absl::DataLossError(absl::StrCat("cannot upgrade ", path, ": ", why,
+                                            "; the database is left in format 2, with "
+                                            "nothing lost"));
   };
-  std::string entry_bytes;
-  StoredEntryView view;
   constexpr uint64_t kBatchRecords = 65536;
   constexpr uint64_t kReportEvery = 1000000;
   rocksdb::WriteOptions no_wal;
@@ -228,31 +224,26 @@ absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
   uint64_t checked = 0;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), event_ids));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const rocksdb::Slice value = it->value();
+    const std::string_view id = it->key().ToStringView();
+    const std::string_view value = it->value().ToStringView();
     if (value.size() == kEventIdRecordSize) continue;  // an earlier try's
     if (value.size() != kEventIdRecordV2Size) {
-      return refuse(it->key(), absl::StrCat("is malformed (", value.size(), " bytes)"));
+      return refuse(absl::StrCat("the event-id index record for '",
+                                 absl::CHexEscape(absl::string_view(id.data(), id.size())),
+                                 "' is malformed (", value.size(), " bytes)"));
     }
-    const std::optional<EventIdRecord> rec =
-        DecodeEventIdRecord(std::string_view(value.data(), kEventIdRecordSize));
-    const std::string_view digest(value.data() + kEventIdRecordSize, 32);
-    rocksdb::Status read =
-        db->Get(rocksdb::ReadOptions(), entries, EntryKey(rec->sequence), &entry_bytes);
-    if (read.IsNotFound()) {
-      return refuse(it->key(), absl::StrCat("points to sequence ", rec->sequence,
-                                            ", which is not stored"));
+    const EventIdRecord rec = *DecodeEventIdRecord(value.substr(0, kEventIdRecordSize));
+    absl::StatusOr<Hash> recorded = store.RecordedContentDigest(id, rec);
+    if (absl::IsDataLoss(recorded.status())) {
+      return refuse(std::string(recorded.status().message()));
     }
-    RETURN_IF_ERROR(FromRocksStatus(read, "cannot upgrade the database"));
-    if (absl::Status parsed = view.Read(entry_bytes); !parsed.ok()) {
-      return refuse(it->key(), absl::StrCat("points to sequence ", rec->sequence, ": ",
-                                            parsed.message()));
-    }
-    if (view.event_id() != it->key().ToStringView() ||
-        view.stream_version() != rec->stream_version ||
-        AsBytes(EventContentDigest(view.content())) != digest) {
-      return refuse(it->key(), absl::StrCat("does not match the entry at sequence ",
-                                            rec->sequence, " (run ledger-verify from a "
-                                            "release before format 3 on a copy)"));
+    RETURN_IF_ERROR(recorded.status());
+    if (AsBytes(*recorded) != value.substr(kEventIdRecordSize)) {
+      return refuse(absl::StrCat("the event-id index record for '",
+                                 absl::CHexEscape(absl::string_view(id.data(), id.size())),
+                                 "' does not match the entry at sequence ", rec.sequence,
+                                 " (run ledger-verify from a release before format 3 on a "
+                                 "copy)"));
     }
     if (++checked % kReportEvery == 0) {
       std::fprintf(stderr, "upgrading %s: %llu event-id records checked\n", path.c_str(),
@@ -284,7 +275,7 @@ absl::Status UpgradeEventIdRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
   rocksdb::WriteOptions synced;
   synced.sync = true;
   RETURN_IF_ERROR(FromRocksStatus(
-      db->Put(synced, meta, std::string(kMetaFormatKey), std::string(kFormatVersion)),
+      db->Put(synced, store.meta(), std::string(kMetaFormatKey), std::string(kFormatVersion)),
       "cannot upgrade the database"));
   std::fprintf(stderr,
                "upgraded %s from format '%s' to '%s': %llu event-id records checked against "
@@ -420,8 +411,7 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
                    path.c_str(), std::string(kFormatVersion1).c_str(),
                    std::string(kFormatVersion2).c_str());
     }
-    RETURN_IF_ERROR(
-        UpgradeEventIdRecords(raw, store->entries_, store->event_ids_, store->meta_, path));
+    RETURN_IF_ERROR(UpgradeEventIdRecords(*store, path));
   } else if (format != kFormatVersion) {
     const bool upgradable = format == kFormatVersion1 || format == kFormatVersion2;
     return absl::FailedPreconditionError(absl::StrCat(
@@ -561,6 +551,26 @@ absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& id
     ASSIGN_OR_RETURN((*out)[i], EventIdFromRead(statuses[i], values[i].ToStringView(), ids[i]));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<Hash> LedgerStore::RecordedContentDigest(std::string_view event_id,
+                                                        const EventIdRecord& rec) const {
+  const std::string record = absl::StrCat(
+      "event-id index record for '", absl::CHexEscape(absl::string_view(event_id.data(), event_id.size())),
+      "' points to sequence ", rec.sequence);
+  absl::StatusOr<std::string> bytes = GetEntryBytes(rec.sequence);
+  if (absl::IsNotFound(bytes.status())) {
+    return absl::DataLossError(absl::StrCat(record, ", which is not stored"));
+  }
+  RETURN_IF_ERROR(bytes.status());
+  StoredEntryView view;
+  if (absl::Status parsed = view.Read(*bytes); !parsed.ok()) {
+    return absl::DataLossError(absl::StrCat(record, ": ", parsed.message()));
+  }
+  if (view.event_id() != event_id || view.stream_version() != rec.stream_version) {
+    return absl::DataLossError(absl::StrCat(record, ", which holds another event"));
+  }
+  return EventContentDigest(view.content());
 }
 
 void LedgerStore::PutNode(rocksdb::WriteBatch* batch, int level, uint64_t index,

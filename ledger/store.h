@@ -65,6 +65,12 @@ class LedgerStore {
   // record of ids[i].
   [[nodiscard]] absl::Status LookupEventIds(const std::vector<std::string_view>& ids,
                                             std::vector<std::optional<EventIdRecord>>* out) const;
+  // The content digest (EventContentDigest) of the entry `rec`, the record
+  // of `event_id`, points to: what a retry of the event must match.
+  // DATA_LOSS naming the record when that entry is absent, does not parse,
+  // or is another event (another id or stream version).
+  [[nodiscard]] absl::StatusOr<Hash> RecordedContentDigest(std::string_view event_id,
+                                                           const EventIdRecord& rec) const;
 
   // Hash of complete subtree (level, index) of the Merkle tree
   // (ledger/merkle.h): stored from kLowestStoredNodeLevel up, below it
