@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <cassert>
 #include <chrono>
 #include <future>
 #include <type_traits>
@@ -318,7 +319,7 @@ void GroupCommitWriter::AppendAsync(const AppendRequest& request, std::string_vi
     return;
   }
   auto p = std::make_unique<Pending>(Pending{&request, std::string(actor), std::move(done)});
-  bool wake;
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     if (!stopping_.load()) {
@@ -609,8 +610,25 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     RETURN_IF_ERROR(store_->LookupEventIds(unstaged, &stored));
     for (size_t k = 0; k < unstaged.size(); ++k) records[unstaged_index[k]] = stored[k];
   }
+  // Stored ones repeated here (a retry): their entries' digests, the
+  // entries read in one lookup.
+  std::vector<absl::StatusOr<Hash>> stored_digests;
+  std::vector<int> stored_index;
+  {
+    std::vector<std::string_view> ids;
+    std::vector<EventIdRecord> recs;
+    for (int i = 0; i < n; ++i) {
+      if (records[i].has_value() && !staged_digests[i].has_value()) {
+        ids.push_back(req.events(i).event_id());
+        recs.push_back(*records[i]);
+        stored_index.push_back(i);
+      }
+    }
+    if (!recs.empty()) store_->RecordedContentDigests(ids, recs, &stored_digests);
+  }
   std::vector<EventIdRecord> found;
   int first_new = -1;
+  size_t next_stored = 0;
   for (int i = 0; i < n; ++i) {
     const auto& e = req.events(i);
     const std::optional<EventIdRecord>& rec = records[i];
@@ -622,7 +640,9 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     if (staged_digests[i].has_value()) {
       recorded = *staged_digests[i];
     } else {
-      ASSIGN_OR_RETURN(recorded, store_->RecordedContentDigest(e.event_id(), *rec));
+      assert(stored_index[next_stored] == i);
+      ASSIGN_OR_RETURN(recorded, std::move(stored_digests[next_stored]));
+      ++next_stored;
     }
     if (recorded != EventContentDigest(stream, e)) {
       return absl::AlreadyExistsError(absl::StrCat(

@@ -553,24 +553,60 @@ absl::Status LedgerStore::LookupEventIds(const std::vector<std::string_view>& id
   return absl::OkStatus();
 }
 
-absl::StatusOr<Hash> LedgerStore::RecordedContentDigest(std::string_view event_id,
-                                                        const EventIdRecord& rec) const {
-  const std::string record = absl::StrCat(
-      "event-id index record for '", absl::CHexEscape(absl::string_view(event_id.data(), event_id.size())),
-      "' points to sequence ", rec.sequence);
-  absl::StatusOr<std::string> bytes = GetEntryBytes(rec.sequence);
-  if (absl::IsNotFound(bytes.status())) {
-    return absl::DataLossError(absl::StrCat(record, ", which is not stored"));
+namespace {
+
+// The content digest of `bytes`, read for `rec`, the record of `event_id`
+// (`read` is how the read went): DATA_LOSS naming the record when the entry
+// is absent, does not parse, or is another event.
+absl::StatusOr<Hash> DigestOfRecordedEntry(std::string_view event_id, const EventIdRecord& rec,
+                                           const rocksdb::Status& read,
+                                           std::string_view bytes) {
+  const auto record = [&] {
+    return absl::StrCat("event-id index record for '",
+                        absl::CHexEscape(absl::string_view(event_id.data(), event_id.size())),
+                        "' points to sequence ", rec.sequence);
+  };
+  if (read.IsNotFound()) {
+    return absl::DataLossError(absl::StrCat(record(), ", which is not stored"));
   }
-  RETURN_IF_ERROR(bytes.status());
+  RETURN_IF_ERROR(FromRocksStatus(read, absl::StrCat("cannot read entry ", rec.sequence)));
   StoredEntryView view;
-  if (absl::Status parsed = view.Read(*bytes); !parsed.ok()) {
-    return absl::DataLossError(absl::StrCat(record, ": ", parsed.message()));
+  if (absl::Status parsed = view.Read(bytes); !parsed.ok()) {
+    return absl::DataLossError(absl::StrCat(record(), ": ", parsed.message()));
   }
   if (view.event_id() != event_id || view.stream_version() != rec.stream_version) {
-    return absl::DataLossError(absl::StrCat(record, ", which holds another event"));
+    return absl::DataLossError(absl::StrCat(record(), ", which holds another event"));
   }
   return EventContentDigest(view.content());
+}
+
+}  // namespace
+
+absl::StatusOr<Hash> LedgerStore::RecordedContentDigest(std::string_view event_id,
+                                                        const EventIdRecord& rec) const {
+  std::string bytes;
+  const rocksdb::Status read =
+      db_->Get(rocksdb::ReadOptions(), entries_, EntryKey(rec.sequence), &bytes);
+  return DigestOfRecordedEntry(event_id, rec, read, bytes);
+}
+
+void LedgerStore::RecordedContentDigests(const std::vector<std::string_view>& ids,
+                                         const std::vector<EventIdRecord>& recs,
+                                         std::vector<absl::StatusOr<Hash>>* out) const {
+  const size_t n = recs.size();
+  std::vector<std::string> keys;
+  keys.reserve(n);
+  for (const EventIdRecord& rec : recs) keys.push_back(EntryKey(rec.sequence));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  db_->MultiGet(rocksdb::ReadOptions(), entries_, n, slices.data(), values.data(),
+                statuses.data());
+  out->clear();
+  out->reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    out->push_back(DigestOfRecordedEntry(ids[i], recs[i], statuses[i], values[i].ToStringView()));
+  }
 }
 
 void LedgerStore::PutNode(rocksdb::WriteBatch* batch, int level, uint64_t index,

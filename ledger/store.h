@@ -71,6 +71,12 @@ class LedgerStore {
   // or is another event (another id or stream version).
   [[nodiscard]] absl::StatusOr<Hash> RecordedContentDigest(std::string_view event_id,
                                                            const EventIdRecord& rec) const;
+  // The same for many at once, the entries read in one RocksDB MultiGet:
+  // (*out)[i] is RecordedContentDigest(ids[i], recs[i]), an error of its
+  // own for each that fails. `ids` and `recs` have the same size.
+  void RecordedContentDigests(const std::vector<std::string_view>& ids,
+                              const std::vector<EventIdRecord>& recs,
+                              std::vector<absl::StatusOr<Hash>>* out) const;
 
   // Hash of complete subtree (level, index) of the Merkle tree
   // (ledger/merkle.h): stored from kLowestStoredNodeLevel up, below it

@@ -6,7 +6,9 @@
 // *Batched ones, as the server does) one batch per proof. The fold and the
 // views run over the demo organisation's events (tools/demo_organisation.h,
 // the history ledger-demo appends; LEDGER_BENCH_DEMO_YEARS years, default
-// 2), turned into the entries the server would store.
+// 2), turned into the entries the server would store. The retry benches
+// append 200 requests of 1,000 events through the real writer into another
+// temporary store, then resend them whole.
 //
 //   build/bin/ledger-microbench [--benchmark_filter=REGEX] [...]
 #include <stdlib.h>
@@ -22,7 +24,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "ledger/entry.h"
+#include "ledger/group_commit_writer.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "ledger/merkle.h"
@@ -237,6 +241,111 @@ void BM_VerifyConsistency(benchmark::State& state) {
   state.counters["tree_size"] = static_cast<double>(f.size());
 }
 BENCHMARK(BM_VerifyConsistency)->Unit(benchmark::kMicrosecond);
+
+// A ledger of kRetryRequests appends of kRetryBatch events each (300-byte
+// payloads), written through the real writer, for retries: a client that
+// timed out resends its whole request, and each of its event ids is then
+// checked against the entry its record points to.
+constexpr int kRetryRequests = 200;
+constexpr int kRetryBatch = 1000;
+
+class RetryFixture {
+ public:
+  static RetryFixture& Get() {
+    static RetryFixture fixture;  // destroyed at exit, removing its files
+    return fixture;
+  }
+  GroupCommitWriter& writer() { return *writer_; }
+  const LedgerStore& store() const { return *store_; }
+  const v1::AppendRequest& request(int i) const { return requests_[i]; }
+  ~RetryFixture() {
+    writer_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+ private:
+  RetryFixture() {
+    std::string tmpl = "/tmp/ledger-microbench.XXXXXX";
+    dir_ = mkdtemp(tmpl.data());
+    std::fprintf(stderr, "appending %d x %d events in %s ...\n", kRetryRequests, kRetryBatch,
+                 dir_.c_str());
+    store_ = *LedgerStore::Open(dir_ + "/db", LedgerStore::Mode::kReadWrite);
+    writer_ = *GroupCommitWriter::Start(store_.get(), GroupCommitWriter::Options{});
+    std::mt19937_64 rng(3);
+    for (int r = 0; r < kRetryRequests; ++r) {
+      v1::AppendRequest req;
+      req.set_stream(absl::StrCat("stream-", r % 16));
+      for (int i = 0; i < kRetryBatch; ++i) {
+        v1::EventData* e = req.add_events();
+        e->set_event_id(absl::StrCat("evt-", r, "-", i));
+        std::string payload(300, '\0');
+        for (char& c : payload) c = static_cast<char>(rng());
+        google::protobuf::BytesValue value;
+        value.set_value(payload);
+        e->mutable_payload()->PackFrom(value);
+      }
+      if (!writer_->Append(req, "bench").ok()) std::abort();
+      requests_.push_back(std::move(req));
+    }
+    // Retried requests are read from tables, as an older one would be.
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    for (rocksdb::ColumnFamilyHandle* family : {store_->entries(), store_->event_ids()}) {
+      if (!store_->db()->Flush(flush, family).ok()) std::abort();
+    }
+  }
+
+  std::string dir_;
+  std::unique_ptr<LedgerStore> store_;
+  std::unique_ptr<GroupCommitWriter> writer_;
+  std::vector<v1::AppendRequest> requests_;
+};
+
+// A retry of a whole stored request of kRetryBatch events through the
+// writer: every id looked up, every entry read and compared (real time:
+// the work is on the writer's thread).
+void BM_RetryOfStoredRequest(benchmark::State& state) {
+  RetryFixture& f = RetryFixture::Get();
+  std::mt19937_64 rng(4);
+  for (auto _ : state) {
+    absl::StatusOr<v1::AppendResponse> r =
+        f.writer().Append(f.request(static_cast<int>(rng() % kRetryRequests)), "bench");
+    if (!r.ok() || !r->duplicate()) state.SkipWithError("the retry was not a duplicate");
+  }
+  state.SetItemsProcessed(state.iterations() * kRetryBatch);
+}
+BENCHMARK(BM_RetryOfStoredRequest)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// The step of a retry that reads the stored entries: one point read per
+// event (Arg 0) or one MultiGet for the request (Arg 1, as the writer does).
+void BM_RecordedContentDigests(benchmark::State& state) {
+  RetryFixture& f = RetryFixture::Get();
+  const bool batched = state.range(0) == 1;
+  std::mt19937_64 rng(5);
+  std::vector<std::string_view> ids;
+  std::vector<EventIdRecord> recs;
+  std::vector<absl::StatusOr<Hash>> digests;
+  for (auto _ : state) {
+    const v1::AppendRequest& req = f.request(static_cast<int>(rng() % kRetryRequests));
+    ids.clear();
+    for (const v1::EventData& e : req.events()) ids.push_back(e.event_id());
+    std::vector<std::optional<EventIdRecord>> found;
+    if (!f.store().LookupEventIds(ids, &found).ok()) std::abort();
+    recs.clear();
+    for (const auto& rec : found) recs.push_back(*rec);
+    if (batched) {
+      f.store().RecordedContentDigests(ids, recs, &digests);
+      benchmark::DoNotOptimize(digests);
+    } else {
+      for (size_t i = 0; i < ids.size(); ++i) {
+        benchmark::DoNotOptimize(f.store().RecordedContentDigest(ids[i], recs[i]));
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kRetryBatch);
+}
+BENCHMARK(BM_RecordedContentDigests)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 // The demo organisation's history as stored entries (sequence, stream
 // version, ids, payloads, times), its stream index for corrections, and

@@ -38,6 +38,7 @@ using ::ledger::v1::AppendResponse;
 using ::ledger::v1::Entry;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 // Matches a message that mentions the number `n` on its own (not as part of
@@ -865,6 +866,44 @@ TEST_F(GroupCommitWriterTest, RetryAfterRestartIsComparedWithTheStoredEntry) {
   EXPECT_THAT(Append(req), StatusIs(absl::StatusCode::kDataLoss,
                                     HasSubstr("which is not stored")));
   EXPECT_EQ(StoredEntryCount(), 3u);
+}
+
+TEST_F(GroupCommitWriterTest, LargeRetryIsCheckedEventByEventInRequestOrder) {
+  // A retry of many stored events reads their entries in one lookup; the
+  // answer is still the one an event-by-event check in request order gives.
+  ASSERT_NO_FATAL_FAILURE(OpenLedger());
+  MustAppend(MakeAppendRequest("other", "x", 1));
+  const AppendRequest req = MakeAppendRequest("s", "e", 100);
+  const AppendResponse original = MustAppend(req);
+  CloseLedger();
+  ASSERT_NO_FATAL_FAILURE(OpenLedger());
+
+  absl::StatusOr<AppendResponse> retry = Append(req);
+  ASSERT_OK(retry);
+  EXPECT_TRUE(retry->duplicate());
+  ASSERT_EQ(retry->events_size(), 100);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(retry->events(i).sequence(), original.events(i).sequence()) << i;
+    EXPECT_EQ(retry->events(i).stream_version(), original.events(i).stream_version()) << i;
+  }
+
+  rocksdb::WriteBatch batch;
+  batch.Put(store_->event_ids(), "e-70", EncodeEventIdRecord({0, 1}));
+  ASSERT_OK(store_->Write(&batch, true));
+  EXPECT_THAT(Append(req), StatusIs(absl::StatusCode::kDataLoss,
+                                    AllOf(HasSubstr("'e-70'"), HasSubstr("another event"))));
+  // A changed event before the damaged record is answered first.
+  AppendRequest changed = req;
+  changed.mutable_events(30)->set_causation_id("another-cause");
+  EXPECT_THAT(Append(changed),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("events[30]")));
+  // Of two damaged records, the first in the request is named.
+  batch.Clear();
+  batch.Put(store_->event_ids(), "e-50", EncodeEventIdRecord({999, 51}));
+  ASSERT_OK(store_->Write(&batch, true));
+  EXPECT_THAT(Append(req), StatusIs(absl::StatusCode::kDataLoss,
+                                    AllOf(HasSubstr("'e-50'"), HasSubstr("not stored"))));
+  EXPECT_EQ(StoredEntryCount(), 101u);
 }
 
 TEST_F(GroupCommitWriterTest, AppendAfterShutdownIsUnavailable) {
