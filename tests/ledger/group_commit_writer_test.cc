@@ -109,6 +109,30 @@ class GroupCommitWriterTest : public ::ledger::testing::TempDirTest {
     return resp.ok() ? *resp : AppendResponse();
   }
 
+  // Appends an event to another stream and then `request`, whose response
+  // goes to `original`, and reopens the ledger, so that nothing is staged:
+  // a retry is then checked against the stored entries.
+  void AppendAndReopen(const AppendRequest& request, AppendResponse* original) {
+    MustAppend(MakeAppendRequest("other", "x", 1));
+    *original = MustAppend(request);
+    CloseLedger();
+    ASSERT_NO_FATAL_FAILURE(OpenLedger());
+  }
+
+  // Resends `request`: it must be answered as a duplicate with the
+  // positions of `original`.
+  void ExpectRetryGetsOriginalPositions(const AppendRequest& request,
+                                        const AppendResponse& original) {
+    absl::StatusOr<AppendResponse> retry = Append(request);
+    ASSERT_OK(retry);
+    EXPECT_TRUE(retry->duplicate());
+    ASSERT_EQ(retry->events_size(), original.events_size());
+    for (int i = 0; i < original.events_size(); ++i) {
+      EXPECT_EQ(retry->events(i).sequence(), original.events(i).sequence()) << i;
+      EXPECT_EQ(retry->events(i).stream_version(), original.events(i).stream_version()) << i;
+    }
+  }
+
   std::string EntryBytes(uint64_t sequence) {
     absl::StatusOr<std::string> bytes = store_->GetEntryBytes(sequence);
     EXPECT_OK(bytes) << "sequence " << sequence;
@@ -835,16 +859,10 @@ TEST_F(GroupCommitWriterTest, RetryAfterRestartIsComparedWithTheStoredEntry) {
   ASSERT_NO_FATAL_FAILURE(OpenLedger());
   AppendRequest req = MakeAppendRequest("s", "e", 2);
   req.mutable_events(1)->set_causation_id("cause");
-  MustAppend(MakeAppendRequest("other", "x", 1));
-  const AppendResponse original = MustAppend(req);
-  CloseLedger();
-  ASSERT_NO_FATAL_FAILURE(OpenLedger());
-
-  absl::StatusOr<AppendResponse> retry = Append(req);
-  ASSERT_OK(retry);
-  EXPECT_TRUE(retry->duplicate());
-  EXPECT_EQ(retry->events(1).sequence(), original.events(1).sequence());
-  EXPECT_EQ(retry->events(1).stream_version(), 2u);
+  AppendResponse original;
+  ASSERT_NO_FATAL_FAILURE(AppendAndReopen(req, &original));
+  EXPECT_EQ(original.events(1).stream_version(), 2u);
+  ASSERT_NO_FATAL_FAILURE(ExpectRetryGetsOriginalPositions(req, original));
 
   AppendRequest changed = req;
   changed.mutable_events(1)->set_causation_id("another-cause");
@@ -872,20 +890,11 @@ TEST_F(GroupCommitWriterTest, LargeRetryIsCheckedEventByEventInRequestOrder) {
   // A retry of many stored events reads their entries in one lookup; the
   // answer is still the one an event-by-event check in request order gives.
   ASSERT_NO_FATAL_FAILURE(OpenLedger());
-  MustAppend(MakeAppendRequest("other", "x", 1));
   const AppendRequest req = MakeAppendRequest("s", "e", 100);
-  const AppendResponse original = MustAppend(req);
-  CloseLedger();
-  ASSERT_NO_FATAL_FAILURE(OpenLedger());
-
-  absl::StatusOr<AppendResponse> retry = Append(req);
-  ASSERT_OK(retry);
-  EXPECT_TRUE(retry->duplicate());
-  ASSERT_EQ(retry->events_size(), 100);
-  for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(retry->events(i).sequence(), original.events(i).sequence()) << i;
-    EXPECT_EQ(retry->events(i).stream_version(), original.events(i).stream_version()) << i;
-  }
+  AppendResponse original;
+  ASSERT_NO_FATAL_FAILURE(AppendAndReopen(req, &original));
+  ASSERT_EQ(original.events_size(), 100);
+  ASSERT_NO_FATAL_FAILURE(ExpectRetryGetsOriginalPositions(req, original));
 
   rocksdb::WriteBatch batch;
   batch.Put(store_->event_ids(), "e-70", EncodeEventIdRecord({0, 1}));
