@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 
-#include <cassert>
 #include <chrono>
 #include <future>
 #include <type_traits>
@@ -613,7 +612,6 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
   // Stored ones repeated here (a retry): their entries' digests, the
   // entries read in one lookup.
   std::vector<absl::StatusOr<Hash>> stored_digests;
-  std::vector<int> stored_index;
   {
     std::vector<std::string_view> ids;
     std::vector<EventIdRecord> recs;
@@ -621,7 +619,6 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
       if (records[i].has_value() && !staged_digests[i].has_value()) {
         ids.push_back(req.events(i).event_id());
         recs.push_back(*records[i]);
-        stored_index.push_back(i);
       }
     }
     if (!recs.empty()) store_->RecordedContentDigests(ids, recs, &stored_digests);
@@ -640,7 +637,7 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     if (staged_digests[i].has_value()) {
       recorded = *staged_digests[i];
     } else {
-      assert(stored_index[next_stored] == i);
+      // The same order as they were gathered in above.
       ASSIGN_OR_RETURN(recorded, std::move(stored_digests[next_stored]));
       ++next_stored;
     }
