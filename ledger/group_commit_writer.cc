@@ -604,21 +604,19 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
       unstaged_index.push_back(i);
     }
   }
+  // Ids found in the store (a retry): their entries' digests, in request
+  // order, the entries read in one lookup.
+  std::vector<absl::StatusOr<Hash>> stored_digests;
   if (!unstaged.empty()) {
     std::vector<std::optional<EventIdRecord>>& stored = stored_scratch_;
     RETURN_IF_ERROR(store_->LookupEventIds(unstaged, &stored));
-    for (size_t k = 0; k < unstaged.size(); ++k) records[unstaged_index[k]] = stored[k];
-  }
-  // Stored ones repeated here (a retry): their entries' digests, the
-  // entries read in one lookup.
-  std::vector<absl::StatusOr<Hash>> stored_digests;
-  {
     std::vector<std::string_view> ids;
     std::vector<EventIdRecord> recs;
-    for (int i = 0; i < n; ++i) {
-      if (records[i].has_value() && !staged_digests[i].has_value()) {
-        ids.push_back(req.events(i).event_id());
-        recs.push_back(*records[i]);
+    for (size_t k = 0; k < unstaged.size(); ++k) {
+      records[unstaged_index[k]] = stored[k];
+      if (stored[k].has_value()) {
+        ids.push_back(unstaged[k]);
+        recs.push_back(*stored[k]);
       }
     }
     if (!recs.empty()) store_->RecordedContentDigests(ids, recs, &stored_digests);
@@ -637,7 +635,6 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     if (staged_digests[i].has_value()) {
       recorded = *staged_digests[i];
     } else {
-      // The same order as they were gathered in above.
       ASSIGN_OR_RETURN(recorded, std::move(stored_digests[next_stored]));
       ++next_stored;
     }
