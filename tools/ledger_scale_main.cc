@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -81,11 +82,18 @@ constexpr char kUsage[] =
     "     database (the signing key excluded): bytes on disk per entry, and\n"
     "     of them RocksDB's write-ahead logs and tables (measured again\n"
     "     after step 7, as reopening may flush or compact);\n"
-    "  5. opens the database read-only in this process and generates proofs\n"
-    "     from it as the server does, without gRPC: the first min(Q, 100)\n"
-    "     inclusion proofs after opening (RocksDB's block cache empty; the\n"
-    "     system's file cache may still hold the files: cold-ish), then Q\n"
-    "     inclusion and Q consistency proofs (warm): p50/p99 latency;\n"
+    "  5. generates proofs in this process as the server does, without gRPC,\n"
+    "     from the database opened read-only, in two states (a kernel may page\n"
+    "     out file pages left untouched for a while, so without this the\n"
+    "     figures would depend on timing): from the disk, the first\n"
+    "     min(Q, 1000) inclusion proofs after opening, with the tables first\n"
+    "     dropped from the system's file cache (posix_fadvise) and RocksDB's\n"
+    "     block cache empty; then from memory, with every table read into the\n"
+    "     file cache and 10,000 proofs run unmeasured to fill the block\n"
+    "     caches, Q inclusion and Q consistency proofs: p50/p99 latency. Also\n"
+    "     reports how much of the tables the file cache held at the stop, and\n"
+    "     the latency of 1,000 random 16 KiB reads of the tables that bypass\n"
+    "     it (O_DIRECT);\n"
     "  6. runs ledger-verify --db DIR on it: entries/s of the full offline\n"
     "     check (wall time of the process);\n"
     "  7. restarts ledgerd on it and times the start until it prints\n"
@@ -124,8 +132,11 @@ constexpr char kUsage[] =
     "consistency_p50_us, consistency_p99_us, consistency_max_us,\n"
     "consistency_proofs_per_sec, health_p50_us, health_p99_us,\n"
     "stop_seconds, bytes_on_disk, bytes_per_entry, wal_bytes, sst_bytes,\n"
+    "tables_cached_at_stop_bytes, tables_cached_after_drop_bytes,\n"
+    "disk_read_p50_us, disk_read_p99_us (0 if not measured),\n"
     "store_open_seconds, store_inclusion_cold_proofs,\n"
-    "store_inclusion_cold_p50_us, store_inclusion_cold_p99_us,\n"
+    "store_inclusion_cold_p50_us, store_inclusion_cold_p99_us (from the disk),\n"
+    "tables_cached_warm_bytes,\n"
     "store_inclusion_p50_us, store_inclusion_p99_us, store_inclusion_max_us,\n"
     "store_consistency_p50_us, store_consistency_p99_us,\n"
     "store_consistency_max_us, verify_seconds, verify_entries, verify_entries_per_sec,\n"
@@ -139,8 +150,15 @@ constexpr char kUsage[] =
 constexpr absl::Duration kStartTimeout = absl::Minutes(10);
 constexpr absl::Duration kStopTimeout = absl::Minutes(5);
 constexpr absl::Duration kVerifyTimeout = absl::Hours(2);
-// Proofs counted as "cold" after opening the database in this process.
-constexpr uint64_t kColdProofs = 100;
+// Proofs from the disk, the first after opening the database in this
+// process with its tables dropped from the system's file cache.
+constexpr uint64_t kColdProofs = 1000;
+// Proofs run unmeasured before those from memory, for RocksDB's block
+// caches to fill: until they are full, new blocks take new heap pages, and
+// the page faults show in the tail (at 10M entries, about 6,000 proofs).
+constexpr uint64_t kFillProofs = 10000;
+// Random reads of the table files timed for the disk's own latency.
+constexpr int kDiskReads = 1000;
 
 int UsageError(const std::string& problem) {
   std::cerr << "ledger-scale: " << problem << "\n\n" << kUsage;
@@ -422,12 +440,139 @@ int Fail(const std::string& step, const absl::Status& s) {
 
 std::string HumanKib(uint64_t kib) { return absl::StrFormat("%.1f MiB", kib / 1024.0); }
 
+// The database's table files (*.sst), largest first.
+std::vector<std::filesystem::path> TableFiles(const std::string& dir) {
+  std::vector<std::pair<uint64_t, std::filesystem::path>> sized;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+    if (f.path().extension() != ".sst" || !f.is_regular_file(ec)) continue;
+    sized.emplace_back(f.file_size(ec), f.path());
+  }
+  std::sort(sized.begin(), sized.end(), [](const auto& a, const auto& b) { return a > b; });
+  std::vector<std::filesystem::path> files;
+  for (auto& [size, path] : sized) files.push_back(std::move(path));
+  return files;
+}
+
+// What one pass over the table files did: the bytes of them the system's
+// file cache held (mincore), and the files that could not be handled.
+struct FileCachePass {
+  uint64_t cached_bytes = 0;
+  uint64_t failed_files = 0;
+};
+
+enum class FileCacheAction { kMeasure, kDrop, kLoad };
+
+// Measures how much of each table file is in the system's file cache, or
+// first drops it from there (posix_fadvise DONTNEED: the files are clean,
+// the server having stopped), or first reads it whole into it.
+FileCachePass PassOverTables(const std::vector<std::filesystem::path>& files,
+                             FileCacheAction action) {
+  FileCachePass pass;
+  const long page = sysconf(_SC_PAGESIZE);
+  std::vector<char> buffer(action == FileCacheAction::kLoad ? 1 << 20 : 0);
+  std::vector<unsigned char> pages;
+  for (const std::filesystem::path& path : files) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+      if (fd >= 0) close(fd);
+      ++pass.failed_files;
+      continue;
+    }
+    bool ok = true;
+    if (action == FileCacheAction::kDrop) {
+      ok = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+    } else if (action == FileCacheAction::kLoad) {
+      ssize_t n;
+      while ((n = read(fd, buffer.data(), buffer.size())) > 0) {
+      }
+      ok = n == 0;
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    if (ok && size > 0) {
+      void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+      ok = map != MAP_FAILED;
+      if (ok) {
+        pages.resize((size + page - 1) / page);
+        ok = mincore(map, size, pages.data()) == 0;
+        if (ok) {
+          for (unsigned char p : pages) pass.cached_bytes += (p & 1) ? page : 0;
+        }
+        munmap(map, size);
+      }
+    }
+    if (!ok) ++pass.failed_files;
+    close(fd);
+  }
+  return pass;
+}
+
+// Random 16 KiB reads (a table block of `entries` is 16 KiB) of the table
+// files that bypass the file cache (O_DIRECT): what the disk itself takes
+// for a read a proof cannot find in memory. Empty if the file system does
+// not take O_DIRECT or the tables are too small.
+std::optional<LatencySummary> DiskReadLatency(const std::vector<std::filesystem::path>& files,
+                                              int reads) {
+  constexpr size_t kRead = 16 * 1024;
+  constexpr size_t kAlign = 4096;
+  struct Table {
+    int fd;
+    uint64_t blocks;
+  };
+  std::vector<Table> tables;
+  for (const std::filesystem::path& path : files) {
+    const int fd = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < kRead + kAlign) {
+      close(fd);
+      continue;
+    }
+    tables.push_back({fd, (static_cast<uint64_t>(st.st_size) - kRead) / kAlign});
+    if (tables.size() == 16) break;  // the largest: most of the data
+  }
+  std::optional<LatencySummary> summary;
+  void* buffer = nullptr;
+  if (!tables.empty() && posix_memalign(&buffer, kAlign, kRead) == 0) {
+    std::mt19937_64 pick(5);
+    std::vector<int64_t> ns;
+    bool ok = true;
+    for (int i = 0; i < reads && ok; ++i) {
+      const Table& t = tables[pick() % tables.size()];
+      const off_t at = static_cast<off_t>((pick() % t.blocks) * kAlign);
+      const Clock::time_point start = Clock::now();
+      ok = pread(t.fd, buffer, kRead, at) == static_cast<ssize_t>(kRead);
+      ns.push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+    }
+    if (ok) summary = ledger::bench::Summarise(ns);
+    free(buffer);
+  }
+  for (const Table& t : tables) close(t.fd);
+  return summary;
+}
+
 // Proofs generated in this process from the stopped server's database,
 // opened read-only: what the server does for a proof RPC, without gRPC.
-// The first ones after opening find RocksDB's block cache empty (cold-ish:
-// the operating system may still cache the files); the rest run warm.
+// Measured in two states, as a kernel may page out file pages nobody has
+// touched for a while (this machine's does, after about a minute), which
+// otherwise makes the figure depend on how long the steps before took:
+//  - from the disk: the tables dropped from the system's file cache and
+//    RocksDB's block cache empty, the first proofs after opening;
+//  - from memory: every table read into the file cache, then kFillProofs
+//    proofs unmeasured, so that the block caches have filled.
 int MeasureStoreProofs(const ScaleConfig& config, uint64_t size, JsonFigures& json,
                        std::vector<std::string>& report) {
+  const std::vector<std::filesystem::path> tables = TableFiles(config.db);
+  const FileCachePass before = PassOverTables(tables, FileCacheAction::kMeasure);
+  const std::optional<LatencySummary> disk = DiskReadLatency(tables, kDiskReads);
+  const FileCachePass dropped = PassOverTables(tables, FileCacheAction::kDrop);
+  json.Add("tables_cached_at_stop_bytes", before.cached_bytes);
+  json.Add("tables_cached_after_drop_bytes", dropped.cached_bytes);
+  json.Add("disk_read_p50_us", disk ? disk->p50_us : 0);
+  json.Add("disk_read_p99_us", disk ? disk->p99_us : 0);
+
   const Clock::time_point open_start = Clock::now();
   absl::StatusOr<std::unique_ptr<ledger::LedgerStore>> store =
       ledger::LedgerStore::Open(config.db, ledger::LedgerStore::Mode::kReadOnly);
@@ -437,34 +582,53 @@ int MeasureStoreProofs(const ScaleConfig& config, uint64_t size, JsonFigures& js
   auto inclusion = [&](uint64_t) {
     return ledger::StoredInclusionProof(**store, pick() % size, size).status();
   };
+  auto consistency = [&](uint64_t) {
+    return ledger::StoredConsistencyProof(**store, 1 + pick() % (size - 1), size).status();
+  };
   double rate = 0;
   const uint64_t cold_count = std::min<uint64_t>(config.proof_rpcs, kColdProofs);
   absl::StatusOr<LatencySummary> cold = TimeRpcs(cold_count, inclusion, &rate);
   if (!cold.ok()) return Fail("inclusion proofs from the store", cold.status());
+
+  const FileCachePass loaded = PassOverTables(tables, FileCacheAction::kLoad);
+  json.Add("tables_cached_warm_bytes", loaded.cached_bytes);
+  if (absl::StatusOr<LatencySummary> fill = TimeRpcs(kFillProofs, inclusion, &rate);
+      !fill.ok()) {
+    return Fail("inclusion proofs from the store", fill.status());
+  }
   absl::StatusOr<LatencySummary> warm = TimeRpcs(config.proof_rpcs, inclusion, &rate);
   if (!warm.ok()) return Fail("inclusion proofs from the store", warm.status());
-  absl::StatusOr<LatencySummary> consistency = TimeRpcs(
-      config.proof_rpcs,
-      [&](uint64_t) {
-        return ledger::StoredConsistencyProof(**store, 1 + pick() % (size - 1), size).status();
-      },
-      &rate);
-  if (!consistency.ok()) return Fail("consistency proofs from the store", consistency.status());
+  absl::StatusOr<LatencySummary> warm_consistency =
+      TimeRpcs(config.proof_rpcs, consistency, &rate);
+  if (!warm_consistency.ok()) {
+    return Fail("consistency proofs from the store", warm_consistency.status());
+  }
   json.Add("store_inclusion_cold_proofs", cold_count);
   json.Add("store_inclusion_cold_p50_us", cold->p50_us);
   json.Add("store_inclusion_cold_p99_us", cold->p99_us);
   json.Add("store_inclusion_p50_us", warm->p50_us);
   json.Add("store_inclusion_p99_us", warm->p99_us);
   json.Add("store_inclusion_max_us", warm->max_us);
-  json.Add("store_consistency_p50_us", consistency->p50_us);
-  json.Add("store_consistency_p99_us", consistency->p99_us);
-  json.Add("store_consistency_max_us", consistency->max_us);
+  json.Add("store_consistency_p50_us", warm_consistency->p50_us);
+  json.Add("store_consistency_p99_us", warm_consistency->p99_us);
+  json.Add("store_consistency_max_us", warm_consistency->max_us);
+  const double mib = 1024.0 * 1024.0;
+  const uint64_t failed = before.failed_files + dropped.failed_files + loaded.failed_files;
   report.push_back(absl::StrFormat(
-      "proofs at %d entries in this process, from the database opened read-only: "
-      "inclusion p50 %.0f us p99 %.0f us (the first %d after opening: p50 %.0f us "
-      "p99 %.0f us); consistency p50 %.0f us p99 %.0f us",
-      size, warm->p50_us, warm->p99_us, cold_count, cold->p50_us, cold->p99_us,
-      consistency->p50_us, consistency->p99_us));
+      "tables in the system's file cache: %.0f MiB of %.0f at the stop, %.0f after dropping "
+      "them, %.0f after reading them%s; a 16 KiB read from the disk itself: %s",
+      before.cached_bytes / mib, BytesUnder(config.db).sst / mib, dropped.cached_bytes / mib,
+      loaded.cached_bytes / mib,
+      failed == 0 ? "" : absl::StrFormat(" (%d files could not be handled)", failed),
+      disk ? absl::StrFormat("p50 %.0f us p99 %.0f us", disk->p50_us, disk->p99_us)
+           : std::string("not measured (no O_DIRECT here)")));
+  report.push_back(absl::StrFormat(
+      "proofs at %d entries in this process, from the database opened read-only: from the "
+      "disk (the first %d after opening): inclusion p50 %.0f us p99 %.0f us; from memory "
+      "(tables in the file cache, block cache filled): inclusion p50 %.0f us p99 %.0f us, "
+      "consistency p50 %.0f us p99 %.0f us",
+      size, cold_count, cold->p50_us, cold->p99_us, warm->p50_us, warm->p99_us,
+      warm_consistency->p50_us, warm_consistency->p99_us));
   return 0;
 }
 
