@@ -250,7 +250,7 @@ int Restore(const ServerConnection&, int argc, char** argv, int first) {
 
   {
     absl::StatusOr<std::unique_ptr<LedgerStore>> store =
-        LedgerStore::Open(db.string(), LedgerStore::Mode::kReadOnly);
+        LedgerStore::Open(db.string(), LedgerStore::Mode::kReadOnlyScan);
     if (!store.ok()) return Invalid(absl::StrCat("the backup cannot be opened: ", store.status().message()));
     absl::StatusOr<std::optional<std::string>> stored = (*store)->GetMeta(kMetaCheckpointKey);
     if (!stored.ok()) return Invalid(std::string(stored.status().message()));

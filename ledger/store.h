@@ -27,6 +27,10 @@ class LedgerStore {
   enum class Mode {
     kReadWrite,  // creates the database if missing; one process at a time
     kReadOnly,   // never writes; may run beside a read-write process
+    // Read-only, for reading families whole and in order (the offline
+    // verifier): the system reads the tables ahead of the reader instead
+    // of being told that access is random, as for point lookups.
+    kReadOnlyScan,
   };
 
   // Opens (or, read-write, creates) the database at `path`. Errors:

@@ -94,8 +94,10 @@ constexpr char kUsage[] =
     "     reports how much of the tables the file cache held at the stop, and\n"
     "     the latency of 1,000 random 16 KiB reads of the tables that bypass\n"
     "     it (O_DIRECT);\n"
-    "  6. runs ledger-verify --db DIR on it: entries/s of the full offline\n"
-    "     check (wall time of the process);\n"
+    "  6. runs ledger-verify --db DIR on it twice: entries/s of the full\n"
+    "     offline check (wall time of the process), first with the tables\n"
+    "     dropped from the file cache (from the disk), then with them read in\n"
+    "     (from memory);\n"
     "  7. restarts ledgerd on it and times the start until it prints\n"
     "     \"listening on\", checks the log size it serves, and stops it;\n"
     "     then restarts it once more, timed the same way (the first restart\n"
@@ -139,7 +141,8 @@ constexpr char kUsage[] =
     "tables_cached_warm_bytes,\n"
     "store_inclusion_p50_us, store_inclusion_p99_us, store_inclusion_max_us,\n"
     "store_consistency_p50_us, store_consistency_p99_us,\n"
-    "store_consistency_max_us, verify_seconds, verify_entries, verify_entries_per_sec,\n"
+    "store_consistency_max_us, verify_cold_seconds, verify_cold_entries_per_sec (from\n"
+    "the disk), verify_seconds, verify_entries, verify_entries_per_sec (from memory),\n"
     "restart_seconds, restart_server_rss_kib, restart_log_size,\n"
     "bytes_per_entry_after_restart, wal_bytes_after_restart,\n"
     "sst_bytes_after_restart, second_restart_seconds.\n"
@@ -635,6 +638,35 @@ int MeasureStoreProofs(const ScaleConfig& config, uint64_t size, JsonFigures& js
   return 0;
 }
 
+struct VerifyRun {
+  double seconds = 0;
+  uint64_t entries = 0;
+};
+
+// Runs ledger-verify --db on the database: the wall time of the process and
+// the entries it found intact. Anything but "intact" is an error.
+absl::StatusOr<VerifyRun> RunLedgerVerify(const ScaleConfig& config, const std::string& log) {
+  std::cerr << "ledger-scale: running ledger-verify\n";
+  const Clock::time_point start = Clock::now();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> verify =
+      ChildProcess::Start({config.ledger_verify, "--db", config.db}, log);
+  if (!verify.ok()) return verify.status();
+  absl::StatusOr<int> code = (*verify)->Wait(kVerifyTimeout);
+  VerifyRun run;
+  run.seconds = SecondsSince(start);
+  if (!code.ok()) return code.status();
+  const std::string out = (*verify)->out();
+  // "ledger-verify: intact: N entries; ..."
+  const size_t at = out.find("intact: ");
+  const std::string count =
+      at == std::string::npos ? "" : out.substr(at + 8, out.find(' ', at + 8) - (at + 8));
+  if (*code != 0 || !absl::SimpleAtoi(count, &run.entries)) {
+    return absl::DataLossError(
+        absl::StrCat("exit ", *code, ", output: ", out, "; see ", log));
+  }
+  return run;
+}
+
 // The measurement itself; `json` gets every figure, `report` the lines
 // for people.
 int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::string>& report) {
@@ -783,31 +815,28 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
 
   if (int code = MeasureStoreProofs(config, proof_size, json, report); code != 0) return code;
 
-  // The auditor's offline check of the whole database.
+  // The auditor's offline check of the whole database, from the disk and
+  // from memory, as for the proofs above.
   {
-    std::cerr << "ledger-scale: running ledger-verify\n";
-    const Clock::time_point start = Clock::now();
-    absl::StatusOr<std::unique_ptr<ChildProcess>> verify =
-        ChildProcess::Start({config.ledger_verify, "--db", config.db}, log);
-    if (!verify.ok()) return Fail("ledger-verify", verify.status());
-    absl::StatusOr<int> code = (*verify)->Wait(kVerifyTimeout);
-    const double seconds = SecondsSince(start);
-    if (!code.ok()) return Fail("ledger-verify", code.status());
-    const std::string out = (*verify)->out();
-    // "ledger-verify: intact: N entries; ..."
-    uint64_t verified = 0;
-    const size_t at = out.find("intact: ");
-    const std::string count =
-        at == std::string::npos ? "" : out.substr(at + 8, out.find(' ', at + 8) - (at + 8));
-    if (*code != 0 || !absl::SimpleAtoi(count, &verified)) {
-      return Fail("ledger-verify", absl::DataLossError(absl::StrCat(
-                                       "exit ", *code, ", output: ", out, "; see ", log)));
-    }
-    json.Add("verify_seconds", seconds);
-    json.Add("verify_entries", verified);
-    json.Add("verify_entries_per_sec", verified / seconds);
-    report.push_back(absl::StrFormat("ledger-verify: %d entries in %.2f s: %.0f entries/s",
-                                     verified, seconds, verified / seconds));
+    const std::vector<std::filesystem::path> tables = TableFiles(config.db);
+    const FileCachePass dropped = PassOverTables(tables, FileCacheAction::kDrop);
+    absl::StatusOr<VerifyRun> cold = RunLedgerVerify(config, log);
+    if (!cold.ok()) return Fail("ledger-verify", cold.status());
+    const FileCachePass loaded = PassOverTables(tables, FileCacheAction::kLoad);
+    absl::StatusOr<VerifyRun> warm = RunLedgerVerify(config, log);
+    if (!warm.ok()) return Fail("ledger-verify", warm.status());
+    json.Add("verify_cold_seconds", cold->seconds);
+    json.Add("verify_cold_entries_per_sec", cold->entries / cold->seconds);
+    json.Add("verify_seconds", warm->seconds);
+    json.Add("verify_entries", warm->entries);
+    json.Add("verify_entries_per_sec", warm->entries / warm->seconds);
+    const double mib = 1024.0 * 1024.0;
+    report.push_back(absl::StrFormat(
+        "ledger-verify: %d entries; from the disk (%.0f MiB of %.0f of the tables in the file "
+        "cache) %.2f s: %.0f entries/s; from memory (%.0f MiB) %.2f s: %.0f entries/s",
+        warm->entries, dropped.cached_bytes / mib, dropped.file_bytes / mib, cold->seconds,
+        cold->entries / cold->seconds, loaded.cached_bytes / mib, warm->seconds,
+        warm->entries / warm->seconds));
   }
 
   // Restart on the full database.

@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   }
 
   absl::StatusOr<std::unique_ptr<ledger::LedgerStore>> store =
-      ledger::LedgerStore::Open(*db, ledger::LedgerStore::Mode::kReadOnly);
+      ledger::LedgerStore::Open(*db, ledger::LedgerStore::Mode::kReadOnlyScan);
   if (!store.ok()) {
     std::cerr << "ledger-verify: " << store.status().message() << "\n";
     return 2;

@@ -333,6 +333,34 @@ TEST_F(LedgerStoreTest, ReadOnlyOpenWorksBesideReadWriteInSameProcess) {
   EXPECT_EQ(writer_head.size, 3u);
 }
 
+// The scan mode is read-only in every way the plain one is; what differs
+// is only the hint to the system about how the tables are read.
+TEST_F(LedgerStoreTest, ReadOnlyScanOpenReadsNeverWritesAndLetsTheSystemReadAhead) {
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnlyScan),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(DbPath())));
+  EXPECT_FALSE(std::filesystem::exists(DbPath())) << "read-only must not create";
+
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_NO_FATAL_FAILURE(WriteEntries(2));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerStore> scanner,
+                       LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnlyScan));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerStore> reader,
+                       LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly));
+  ASSERT_OK_AND_ASSIGN(LogHead head, scanner->ReadHead());
+  EXPECT_EQ(head.size, 2u);
+  ASSERT_OK_AND_ASSIGN(std::string bytes, scanner->GetEntryBytes(1));
+  ASSERT_OK_AND_ASSIGN(std::string expected, store_->GetEntryBytes(1));
+  EXPECT_EQ(bytes, expected);
+
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(batch.Put(scanner->meta(), "x", "y").ok());
+  EXPECT_THAT(scanner->Write(&batch, /*sync=*/true), ::testing::Not(IsOk()));
+
+  EXPECT_FALSE(scanner->db()->GetDBOptions().advise_random_on_open);
+  EXPECT_TRUE(reader->db()->GetDBOptions().advise_random_on_open);
+  EXPECT_TRUE(store_->db()->GetDBOptions().advise_random_on_open);
+}
+
 TEST_F(LedgerStoreTest, SecondReadWriteOpenIsUnavailable) {
   ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
   EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),

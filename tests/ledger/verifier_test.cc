@@ -241,6 +241,20 @@ TEST_F(LedgerVerifierTest, FlippedByteIsFoundThroughReadOnlyOpen) {
   ExpectBadAt(Verify(), 12);
 }
 
+// ledger-verify's and the backup check's mode.
+TEST_F(LedgerVerifierTest, IntactLogIsIntactThroughReadOnlyScanOpen) {
+  ASSERT_NO_FATAL_FAILURE(OpenStore(LedgerStore::Mode::kReadOnlyScan));
+  VerifyReport report = Verify();
+  EXPECT_TRUE(report.intact) << report.reason;
+  EXPECT_EQ(report.entries, kEntries);
+}
+
+TEST_F(LedgerVerifierTest, FlippedByteIsFoundThroughReadOnlyScanOpen) {
+  FlipPayloadByte(12);
+  ASSERT_NO_FATAL_FAILURE(OpenStore(LedgerStore::Mode::kReadOnlyScan));
+  ExpectBadAt(Verify(), 12);
+}
+
 TEST_F(LedgerVerifierTest, UnparseableEntryIsNamed) {
   PutEntryValue(9, "\xff\xff\xff");
   ExpectBadAt(Verify(), 9);
