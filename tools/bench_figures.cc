@@ -95,12 +95,28 @@ void ResidentMemorySampler::Record(absl::StatusOr<uint64_t> kib) {
   figures_.max_kib = std::max(figures_.max_kib, *kib);
   figures_.last_kib = *kib;
   ++figures_.samples;
-  window_max_kib_ = std::max(window_max_kib_, *kib);
+  window_kib_.push_back(*kib);
 }
 
-uint64_t ResidentMemorySampler::TakeWindowMax() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return std::exchange(window_max_kib_, 0);
+ResidentMemorySampler::Window ResidentMemorySampler::TakeWindow() {
+  std::vector<uint64_t> kib;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    kib.swap(window_kib_);
+  }
+  Window w;
+  if (kib.empty()) return w;
+  std::sort(kib.begin(), kib.end());
+  // Nearest rank: the smallest sample at or above the given share.
+  auto rank = [&](double q) {
+    const size_t r = static_cast<size_t>(std::ceil(q * kib.size()));
+    return kib[std::max<size_t>(r, 1) - 1];
+  };
+  w.samples = kib.size();
+  w.max_kib = kib.back();
+  w.p50_kib = rank(0.5);
+  w.p90_kib = rank(0.9);
+  return w;
 }
 
 ResidentMemorySampler::Figures ResidentMemorySampler::figures() const {

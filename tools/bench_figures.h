@@ -66,9 +66,18 @@ class ResidentMemorySampler {
     uint64_t last_kib = 0;
   };
   Figures figures() const;
-  // The largest sample since the last call (or since construction), and
-  // starts a new window: peaks over parts of a run, to compare.
-  uint64_t TakeWindowMax();
+  // The samples since the last call (or since construction), summed up,
+  // and starts a new window: memory over parts of a run, to compare. A
+  // window's peak depends on how long it is (a longer one has more chances
+  // to catch the rare moment when every buffer is full at once); its
+  // median and 90th percentile do not.
+  struct Window {
+    uint64_t samples = 0;
+    uint64_t max_kib = 0;
+    uint64_t p50_kib = 0;
+    uint64_t p90_kib = 0;
+  };
+  Window TakeWindow();
 
  private:
   void Record(absl::StatusOr<uint64_t> kib);
@@ -79,7 +88,7 @@ class ResidentMemorySampler {
   std::condition_variable cv_;
   bool stop_ = false;
   Figures figures_;
-  uint64_t window_max_kib_ = 0;
+  std::vector<uint64_t> window_kib_;
   std::thread thread_;
 };
 

@@ -74,7 +74,8 @@ constexpr char kUsage[] =
     "     B events per Append RPC, printing progress on stderr every 5 s;\n"
     "     the server's resident memory (VmRSS) is sampled every 100 ms and\n"
     "     recorded when 10%, 50% and 100% of the entries are appended,\n"
-    "     with the peak of each stretch (0-10%, 10-50%, 50-100%);\n"
+    "     with the peak, median and 90th percentile of each stretch's\n"
+    "     samples (0-10%, 10-50%, 50-100%);\n"
     "  3. at the final size, Q inclusion proofs of random leaves and Q\n"
     "     consistency proofs from random sizes, one at a time from one\n"
     "     client, and Q health checks for the RPC floor: p50/p99 latency;\n"
@@ -128,6 +129,9 @@ constexpr char kUsage[] =
     "server_rss_start_kib, server_rss_10pct_kib, server_rss_50pct_kib,\n"
     "server_rss_100pct_kib, server_rss_peak_to_10pct_kib,\n"
     "server_rss_peak_to_50pct_kib, server_rss_peak_to_100pct_kib,\n"
+    "server_rss_p50_to_10pct_kib, server_rss_p50_to_50pct_kib,\n"
+    "server_rss_p50_to_100pct_kib, server_rss_p90_to_10pct_kib,\n"
+    "server_rss_p90_to_50pct_kib, server_rss_p90_to_100pct_kib,\n"
     "server_rss_min_kib, server_rss_max_kib,\n"
     "server_rss_samples, proof_tree_size, inclusion_p50_us,\n"
     "inclusion_p99_us, inclusion_max_us, inclusion_proofs_per_sec,\n"
@@ -702,14 +706,16 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
   const uint64_t milestones[] = {config.entries / 10, config.entries / 2, config.entries};
   const char* const milestone_names[] = {"10pct", "50pct", "100pct"};
   uint64_t milestone_kib[3] = {0, 0, 0};
-  // The peak of each stretch up to a milestone (0-10%, 10-50%, 50-100%):
-  // memtables fill and flush, so single samples swing; the peaks of the
-  // later stretches show whether memory grows with the log.
-  uint64_t window_peak_kib[3] = {0, 0, 0};
+  // Each stretch up to a milestone (0-10%, 10-50%, 50-100%), summed up:
+  // memtables fill and flush, so single samples swing. The later
+  // stretches show whether memory grows with the log: their peaks, and
+  // their medians and 90th percentiles, which unlike a peak do not rise
+  // with a stretch's length alone.
+  ResidentMemorySampler::Window window[3];
   size_t next_milestone = 0;
   auto take_milestone = [&] {
     milestone_kib[next_milestone] = memory.SampleNow();
-    window_peak_kib[next_milestone++] = memory.TakeWindowMax();
+    window[next_milestone++] = memory.TakeWindow();
   };
   Clock::time_point last_progress = append_start;
   while (!append_done.load()) {
@@ -738,7 +744,9 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
   json.Add("server_rss_start_kib", start_kib);
   for (int i = 0; i < 3; ++i) {
     json.Add(absl::StrCat("server_rss_", milestone_names[i], "_kib"), milestone_kib[i]);
-    json.Add(absl::StrCat("server_rss_peak_to_", milestone_names[i], "_kib"), window_peak_kib[i]);
+    json.Add(absl::StrCat("server_rss_peak_to_", milestone_names[i], "_kib"), window[i].max_kib);
+    json.Add(absl::StrCat("server_rss_p50_to_", milestone_names[i], "_kib"), window[i].p50_kib);
+    json.Add(absl::StrCat("server_rss_p90_to_", milestone_names[i], "_kib"), window[i].p90_kib);
   }
   json.Add("server_rss_min_kib", m.min_kib);
   json.Add("server_rss_max_kib", m.max_kib);
@@ -753,8 +761,11 @@ int Measure(const ScaleConfig& config, JsonFigures& json, std::vector<std::strin
       HumanKib(start_kib), HumanKib(milestone_kib[0]), HumanKib(milestone_kib[1]),
       HumanKib(milestone_kib[2]), HumanKib(m.min_kib), HumanKib(m.max_kib), m.samples));
   report.push_back(absl::StrFormat(
-      "server RSS peaks: 0-10%% %s, 10-50%% %s, 50-100%% %s", HumanKib(window_peak_kib[0]),
-      HumanKib(window_peak_kib[1]), HumanKib(window_peak_kib[2])));
+      "server RSS peaks: 0-10%% %s, 10-50%% %s, 50-100%% %s; medians %s, %s, %s; 90th "
+      "percentiles %s, %s, %s",
+      HumanKib(window[0].max_kib), HumanKib(window[1].max_kib), HumanKib(window[2].max_kib),
+      HumanKib(window[0].p50_kib), HumanKib(window[1].p50_kib), HumanKib(window[2].p50_kib),
+      HumanKib(window[0].p90_kib), HumanKib(window[1].p90_kib), HumanKib(window[2].p90_kib)));
 
   // Proofs at the final size, one at a time.
   uint64_t proof_size = 0;

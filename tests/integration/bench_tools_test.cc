@@ -161,7 +161,10 @@ TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
        "append_seconds", "append_events_per_sec", "server_rss_start_kib",
        "server_rss_10pct_kib", "server_rss_50pct_kib", "server_rss_100pct_kib",
        "server_rss_peak_to_10pct_kib", "server_rss_peak_to_50pct_kib",
-       "server_rss_peak_to_100pct_kib", "server_rss_min_kib", "server_rss_max_kib",
+       "server_rss_peak_to_100pct_kib", "server_rss_p50_to_10pct_kib",
+       "server_rss_p50_to_50pct_kib", "server_rss_p50_to_100pct_kib",
+       "server_rss_p90_to_10pct_kib", "server_rss_p90_to_50pct_kib",
+       "server_rss_p90_to_100pct_kib", "server_rss_min_kib", "server_rss_max_kib",
        "server_rss_samples", "proof_tree_size",
        "inclusion_p50_us", "inclusion_p99_us", "inclusion_max_us", "inclusion_proofs_per_sec",
        "consistency_p50_us", "consistency_p99_us", "consistency_max_us",
@@ -208,6 +211,12 @@ TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
     const double peak = Number(json, absl::StrCat("server_rss_peak_to_", pct, "_kib"));
     EXPECT_GE(peak, Number(json, absl::StrCat("server_rss_", pct, "_kib")));
     EXPECT_LE(peak, Number(json, "server_rss_max_kib"));
+    // The stretch's median and 90th percentile lie between its samples.
+    const double p50 = Number(json, absl::StrCat("server_rss_p50_to_", pct, "_kib"));
+    const double p90 = Number(json, absl::StrCat("server_rss_p90_to_", pct, "_kib"));
+    EXPECT_GE(p50, Number(json, "server_rss_min_kib"));
+    EXPECT_LE(p50, p90);
+    EXPECT_LE(p90, peak);
   }
   EXPECT_GT(Number(json, "bytes_per_entry"), 300);  // at least the payloads
   EXPECT_EQ(json.at("db"), absl::StrCat("\"", PathIn("scale-db"), "\""));
