@@ -28,8 +28,10 @@ class LedgerStore {
     kReadWrite,  // creates the database if missing; one process at a time
     kReadOnly,   // never writes; may run beside a read-write process
     // Read-only, for reading families whole and in order (the offline
-    // verifier): the system reads the tables ahead of the reader instead
-    // of being told that access is random, as for point lookups.
+    // verifier): the tables are read past the system's file cache
+    // (O_DIRECT) where the file system allows it, and otherwise through
+    // it with the system reading ahead (not told that access is random,
+    // as for point lookups). See reads_direct().
     kReadOnlyScan,
   };
 
@@ -44,6 +46,11 @@ class LedgerStore {
       const std::string& path, Mode mode, rocksdb::Env* env = nullptr);
 
   ~LedgerStore();
+
+  // Whether tables are read with O_DIRECT: kReadOnlyScan on a file system
+  // that allows it. Each such read waits for the disk, so a reader that
+  // wants the cores busy runs more threads than there are cores.
+  bool reads_direct() const { return reads_direct_; }
   LedgerStore(const LedgerStore&) = delete;
   LedgerStore& operator=(const LedgerStore&) = delete;
 
@@ -140,6 +147,7 @@ class LedgerStore {
 
   std::string path_;
   Mode mode_ = Mode::kReadOnly;
+  bool reads_direct_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* entries_ = nullptr;

@@ -41,7 +41,9 @@ struct VerifyReport {
 };
 
 struct VerifierOptions {
-  // Threads checking chunks; 0 means one per hardware thread.
+  // Threads checking chunks; 0 means one per hardware thread, or four per
+  // hardware thread when the store reads past the file cache
+  // (LedgerStore::reads_direct).
   unsigned threads = 0;
   // Entries per chunk, as a power of two (0 to 30). Tests make it small so
   // that a small log spans many chunks.

@@ -3,6 +3,9 @@
 // checks Open makes.
 #include "ledger/store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -18,6 +21,8 @@
 #include "ledger/merkle.h"
 #include "ledger/stored_proofs.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/write_batch.h"
 #include "tests/ledger/test_util.h"
 
@@ -359,6 +364,70 @@ TEST_F(LedgerStoreTest, ReadOnlyScanOpenReadsNeverWritesAndLetsTheSystemReadAhea
   EXPECT_FALSE(scanner->db()->GetDBOptions().advise_random_on_open);
   EXPECT_TRUE(reader->db()->GetDBOptions().advise_random_on_open);
   EXPECT_TRUE(store_->db()->GetDBOptions().advise_random_on_open);
+
+  // Past the file cache where the file system allows it; the other modes
+  // never.
+  const std::string current = DbPath() + "/CURRENT";
+  const int fd = ::open(current.c_str(), O_RDONLY | O_DIRECT);
+  const bool direct_allowed = fd >= 0;
+  if (fd >= 0) ::close(fd);
+  EXPECT_EQ(scanner->reads_direct(), direct_allowed);
+  EXPECT_EQ(scanner->db()->GetDBOptions().use_direct_reads, direct_allowed);
+  EXPECT_FALSE(reader->reads_direct());
+  EXPECT_FALSE(reader->db()->GetDBOptions().use_direct_reads);
+  EXPECT_FALSE(store_->reads_direct());
+}
+
+// A file system that refuses O_DIRECT, as some do: every file opened for
+// direct reads fails.
+class NoDirectReadsFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  explicit NoDirectReadsFileSystem(std::shared_ptr<rocksdb::FileSystem> target)
+      : rocksdb::FileSystemWrapper(std::move(target)) {}
+  const char* Name() const override { return "NoDirectReadsFileSystem"; }
+  int refused() const { return refused_; }
+
+  rocksdb::IOStatus NewRandomAccessFile(const std::string& name,
+                                        const rocksdb::FileOptions& options,
+                                        std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
+                                        rocksdb::IODebugContext* dbg) override {
+    if (options.use_direct_reads) return Refuse();
+    return target()->NewRandomAccessFile(name, options, result, dbg);
+  }
+  rocksdb::IOStatus NewSequentialFile(const std::string& name,
+                                      const rocksdb::FileOptions& options,
+                                      std::unique_ptr<rocksdb::FSSequentialFile>* result,
+                                      rocksdb::IODebugContext* dbg) override {
+    if (options.use_direct_reads) return Refuse();
+    return target()->NewSequentialFile(name, options, result, dbg);
+  }
+
+ private:
+  rocksdb::IOStatus Refuse() {
+    ++refused_;
+    return rocksdb::IOStatus::IOError("injected: O_DIRECT: Invalid argument");
+  }
+  int refused_ = 0;
+};
+
+TEST_F(LedgerStoreTest, ReadOnlyScanOpenReadsThroughTheFileCacheWhereDirectReadsAreRefused) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_NO_FATAL_FAILURE(WriteEntries(3));
+  ASSERT_OK_AND_ASSIGN(std::string expected, store_->GetEntryBytes(2));
+  // Into tables, which are what a direct read would open.
+  ASSERT_TRUE(store_->db()->Flush(rocksdb::FlushOptions(), store_->entries()).ok());
+
+  auto fs = std::make_shared<NoDirectReadsFileSystem>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerStore> scanner,
+                       LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnlyScan, env.get()));
+  EXPECT_GT(fs->refused(), 0) << "the first open must have asked for direct reads";
+  EXPECT_FALSE(scanner->reads_direct());
+  EXPECT_FALSE(scanner->db()->GetDBOptions().use_direct_reads);
+  ASSERT_OK_AND_ASSIGN(LogHead head, scanner->ReadHead());
+  EXPECT_EQ(head.size, 3u);
+  ASSERT_OK_AND_ASSIGN(std::string bytes, scanner->GetEntryBytes(2));
+  EXPECT_EQ(bytes, expected);
 }
 
 TEST_F(LedgerStoreTest, SecondReadWriteOpenIsUnavailable) {
