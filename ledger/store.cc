@@ -374,7 +374,7 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
           : rocksdb::DB::Open(db_options, path, families, &store->handles_,
                               &raw);
   if (!s.ok() && db_options.use_direct_reads) {
-    // Some file systems (tmpfs, for one) refuse O_DIRECT.
+    // Some file systems refuse O_DIRECT.
     db_options.use_direct_reads = false;
     store->handles_.clear();
     s = rocksdb::DB::OpenForReadOnly(db_options, path, families, &store->handles_, &raw);

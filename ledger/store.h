@@ -46,13 +46,13 @@ class LedgerStore {
       const std::string& path, Mode mode, rocksdb::Env* env = nullptr);
 
   ~LedgerStore();
+  LedgerStore(const LedgerStore&) = delete;
+  LedgerStore& operator=(const LedgerStore&) = delete;
 
   // Whether tables are read with O_DIRECT: kReadOnlyScan on a file system
   // that allows it. Each such read waits for the disk, so a reader that
   // wants the cores busy runs more threads than there are cores.
   bool reads_direct() const { return reads_direct_; }
-  LedgerStore(const LedgerStore&) = delete;
-  LedgerStore& operator=(const LedgerStore&) = delete;
 
   // The head recorded by the last committed batch (size 0 for a new log).
   [[nodiscard]] absl::StatusOr<LogHead> ReadHead() const;
