@@ -51,6 +51,19 @@ class LedgerStoreTest : public ::ledger::testing::TempDirTest {
 
   // Writes a chained entry at each of `count` sequences, its index records
   // and the head, the way the writer does, in one synced batch.
+  // `reader`, opened read-only on store_ holding two entries, reads what
+  // store_ holds and refuses to write.
+  void ExpectReadsTwoEntriesAndNeverWrites(LedgerStore& reader) {
+    ASSERT_OK_AND_ASSIGN(LogHead head, reader.ReadHead());
+    EXPECT_EQ(head.size, 2u);
+    ASSERT_OK_AND_ASSIGN(std::string bytes, reader.GetEntryBytes(1));
+    ASSERT_OK_AND_ASSIGN(std::string expected, store_->GetEntryBytes(1));
+    EXPECT_EQ(bytes, expected);
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(batch.Put(reader.meta(), "x", "y").ok());
+    EXPECT_THAT(reader.Write(&batch, /*sync=*/true), ::testing::Not(IsOk()));
+  }
+
   void WriteEntries(uint64_t count) {
     rocksdb::WriteBatch batch;
     Hash prev = kZeroHash;
@@ -321,16 +334,7 @@ TEST_F(LedgerStoreTest, ReadOnlyOpenWorksBesideReadWriteInSameProcess) {
   ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<LedgerStore> reader,
       LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly));
-  ASSERT_OK_AND_ASSIGN(LogHead head, reader->ReadHead());
-  EXPECT_EQ(head.size, 2u);
-  ASSERT_OK_AND_ASSIGN(std::string bytes, reader->GetEntryBytes(1));
-  ASSERT_OK_AND_ASSIGN(std::string expected, store_->GetEntryBytes(1));
-  EXPECT_EQ(bytes, expected);
-
-  // The reader never writes.
-  rocksdb::WriteBatch batch;
-  ASSERT_TRUE(batch.Put(reader->meta(), "x", "y").ok());
-  EXPECT_THAT(reader->Write(&batch, /*sync=*/true), ::testing::Not(IsOk()));
+  ASSERT_NO_FATAL_FAILURE(ExpectReadsTwoEntriesAndNeverWrites(*reader));
 
   // The writer still writes while the reader is open.
   ASSERT_NO_FATAL_FAILURE(WriteEntries(3));
@@ -339,8 +343,9 @@ TEST_F(LedgerStoreTest, ReadOnlyOpenWorksBesideReadWriteInSameProcess) {
 }
 
 // The scan mode is read-only in every way the plain one is; what differs
-// is only the hint to the system about how the tables are read.
-TEST_F(LedgerStoreTest, ReadOnlyScanOpenReadsNeverWritesAndLetsTheSystemReadAhead) {
+// is how the tables are read: past the file cache where allowed, and
+// otherwise with the system reading ahead.
+TEST_F(LedgerStoreTest, ReadOnlyScanOpenReadsNeverWritesAndReadsPastTheFileCache) {
   EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnlyScan),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr(DbPath())));
   EXPECT_FALSE(std::filesystem::exists(DbPath())) << "read-only must not create";
@@ -351,15 +356,7 @@ TEST_F(LedgerStoreTest, ReadOnlyScanOpenReadsNeverWritesAndLetsTheSystemReadAhea
                        LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnlyScan));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<LedgerStore> reader,
                        LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly));
-  ASSERT_OK_AND_ASSIGN(LogHead head, scanner->ReadHead());
-  EXPECT_EQ(head.size, 2u);
-  ASSERT_OK_AND_ASSIGN(std::string bytes, scanner->GetEntryBytes(1));
-  ASSERT_OK_AND_ASSIGN(std::string expected, store_->GetEntryBytes(1));
-  EXPECT_EQ(bytes, expected);
-
-  rocksdb::WriteBatch batch;
-  ASSERT_TRUE(batch.Put(scanner->meta(), "x", "y").ok());
-  EXPECT_THAT(scanner->Write(&batch, /*sync=*/true), ::testing::Not(IsOk()));
+  ASSERT_NO_FATAL_FAILURE(ExpectReadsTwoEntriesAndNeverWrites(*scanner));
 
   EXPECT_FALSE(scanner->db()->GetDBOptions().advise_random_on_open);
   EXPECT_TRUE(reader->db()->GetDBOptions().advise_random_on_open);

@@ -197,11 +197,19 @@ TEST_F(LedgerVerifierTest, IntactLogIsIntact) {
   EXPECT_EQ(progress.back(), std::make_pair(kEntries, kEntries));
 }
 
+// Both read-only modes: kReadOnlyScan is ledger-verify's and the backup
+// check's.
+constexpr LedgerStore::Mode kReadOnlyModes[] = {LedgerStore::Mode::kReadOnly,
+                                                LedgerStore::Mode::kReadOnlyScan};
+
 TEST_F(LedgerVerifierTest, IntactLogIsIntactThroughReadOnlyOpen) {
-  ASSERT_NO_FATAL_FAILURE(OpenStore(LedgerStore::Mode::kReadOnly));
-  VerifyReport report = Verify();
-  EXPECT_TRUE(report.intact) << report.reason;
-  EXPECT_EQ(report.entries, kEntries);
+  for (LedgerStore::Mode mode : kReadOnlyModes) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    ASSERT_NO_FATAL_FAILURE(OpenStore(mode));
+    VerifyReport report = Verify();
+    EXPECT_TRUE(report.intact) << report.reason;
+    EXPECT_EQ(report.entries, kEntries);
+  }
 }
 
 TEST_F(LedgerVerifierTest, EmptyDatabaseIsIntact) {
@@ -237,22 +245,11 @@ TEST_F(LedgerVerifierTest, FlippedByteInLastEntryIsNamed) {
 
 TEST_F(LedgerVerifierTest, FlippedByteIsFoundThroughReadOnlyOpen) {
   FlipPayloadByte(12);
-  ASSERT_NO_FATAL_FAILURE(OpenStore(LedgerStore::Mode::kReadOnly));
-  ExpectBadAt(Verify(), 12);
-}
-
-// ledger-verify's and the backup check's mode.
-TEST_F(LedgerVerifierTest, IntactLogIsIntactThroughReadOnlyScanOpen) {
-  ASSERT_NO_FATAL_FAILURE(OpenStore(LedgerStore::Mode::kReadOnlyScan));
-  VerifyReport report = Verify();
-  EXPECT_TRUE(report.intact) << report.reason;
-  EXPECT_EQ(report.entries, kEntries);
-}
-
-TEST_F(LedgerVerifierTest, FlippedByteIsFoundThroughReadOnlyScanOpen) {
-  FlipPayloadByte(12);
-  ASSERT_NO_FATAL_FAILURE(OpenStore(LedgerStore::Mode::kReadOnlyScan));
-  ExpectBadAt(Verify(), 12);
+  for (LedgerStore::Mode mode : kReadOnlyModes) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    ASSERT_NO_FATAL_FAILURE(OpenStore(mode));
+    ExpectBadAt(Verify(), 12);
+  }
 }
 
 TEST_F(LedgerVerifierTest, UnparseableEntryIsNamed) {
