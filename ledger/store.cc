@@ -44,17 +44,18 @@ class StreamPartOfKey : public rocksdb::SliceTransform {
   }
 };
 
-// The server's memory budget. RocksDB's block caches hold the tables'
+// The server's memory budget. RocksDB's block cache holds the tables'
 // index and filter blocks as well as data blocks: left in each table's
 // reader (as they were) those grew with the log, about 3.7 MiB per
-// million entries, and so did the server. Half of each cache is kept for
-// index and filter blocks, ahead of data blocks. `nodes` has a cache of
-// its own, so that a proof's reads of 16 KiB `entries` blocks (for the
-// nodes below level 3) do not push the upper tree levels' blocks out.
-// See FamilyOptions for which index and filter blocks are pinned, and
-// docs/performance.md for the figures.
-constexpr size_t kNodesCacheBytes = 32u << 20;
-constexpr size_t kSharedCacheBytes = 64u << 20;
+// million entries, and so did the server. Half of the cache is kept for
+// index and filter blocks, ahead of data blocks. All families share one
+// cache: with a second one of 32 MiB for `nodes` (so that proofs' reads
+// of `entries` blocks would not push the upper tree levels out), that
+// cache filled only as compactions left the index and filter blocks of
+// deleted tables in it, 17 MiB by 30M entries, and the server's memory
+// rose with the log that long. Shared, the cache is full from about 5M
+// entries (docs/performance.md, item 21).
+constexpr size_t kBlockCacheBytes = 64u << 20;
 // The memtables of all families together. Each family's own limit is
 // RocksDB's default (64 MiB); past this total the largest is flushed
 // early. With 64 MiB appends slowed by a fifth; with 128 MiB they did not.
@@ -87,38 +88,31 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
   t.block_cache = cache;
   t.cache_index_and_filter_blocks = true;
   t.cache_index_and_filter_blocks_with_high_priority = true;
-  if (name != "streams" && name != "event_ids") {
-    // `meta`, `projections` and `default` are small: their index blocks
-    // are held whole, as before the caches. In `nodes` a proof looks up
-    // about 20 scattered keys, in every table: with the index and filter
-    // blocks pinned (in the cache, and counted against it) each lookup
-    // goes straight to its data block. Partitioned, or left evictable
-    // together with those of `entries`, in-process proofs at 4M entries
-    // were three times slower (p50 180-250 us against 60-90). Pinned,
-    // they are about 0.1 MiB per million entries (3.3 MiB at 30M).
+  // Nothing pinned here grows with the log. RocksDB decides at a table's
+  // first open whether to pin its index and filter blocks (for level 0,
+  // say), and a table moved down to another level unchanged (every
+  // `entries` table, whose keys only ascend; any family whose keys ascend,
+  // such as time-ordered event ids) kept them pinned for good: in
+  // `entries` about 0.6 MiB per million entries, 21 MiB at 30M. So only
+  // the small families pin their index blocks.
+  if (name == "meta" || name == "projections" || name == "default") {
+    // A handful of keys each.
     t.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kAll;
-    if (name == "entries") {
-      // A proof reads at most 4 consecutive entries, in one lookup. Pinned,
-      // the index blocks of `entries` grew with the log (0.6 MiB per
-      // million entries, 12 MiB at 20M); evictable (except level 0's),
-      // they stay inside the cache's budget, and in-process proofs on one
-      // 10M-entry database were the same (p50 72-85 us against 70-111,
-      // alternating rounds).
-      t.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kFlushedAndSimilar;
-    }
   } else {
-    // The idempotency and stream indexes: their Bloom filters are the bulk
-    // of the metadata (10 bits a key). Partitioned, a lookup loads only the
-    // 4 KiB pieces on its way, and the rest can be evicted: memory stays
-    // within the cache whatever the log's size. The top level (one entry
-    // per piece) stays pinned with its table, and so do the pieces of the
-    // level-0 tables, which every lookup probes: unpinned, each probe is a
-    // cache lookup, and batched appends were about 7% slower.
+    // The others' index and filter blocks are cached like data blocks (at
+    // high priority), so they must be cheap to load again: partitioned
+    // into 4 KiB pieces, a lookup loads only the pieces on its way.
+    // Whole, an `entries` table's index block is about 80 KiB and a
+    // `nodes` table's about 340 KiB; at 30M entries they no longer all
+    // stayed in the cache, and in-process proofs took 266 us at p50
+    // against 118 partitioned (docs/performance.md, item 21). In
+    // `streams` and `event_ids` the Bloom filters are most of the
+    // metadata (10 bits a key), and partitioned with the index. The top
+    // levels (one entry per piece) are cached too, unpinned.
     t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
-    t.partition_filters = true;
+    t.partition_filters = name != "entries";  // `entries` has no filter
     t.metadata_block_size = 4096;
-    t.metadata_cache_options.top_level_index_pinning = rocksdb::PinningTier::kAll;
-    t.metadata_cache_options.partition_pinning = rocksdb::PinningTier::kFlushedAndSimilar;
+    t.metadata_cache_options.top_level_index_pinning = rocksdb::PinningTier::kNone;
   }
   // Memtable insert hints. One group's keys in `nodes` interleave the
   // levels (leaf 15 closes nodes at levels 3 and 4), and in `streams` the
@@ -140,8 +134,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
     // Except in the last level, which holds most of the nodes: a lookup
     // that gets there finds its node (or is for a node that does not
     // exist, which only a damaged database asks for), so a filter would
-    // never save a read. Its filters were most of `nodes`'s metadata,
-    // pinned in the cache: about 0.3 MiB per million entries.
+    // never save a read. Its filters were most of `nodes`'s metadata:
+    // about 0.3 MiB per million entries.
     o.optimize_filters_for_hits = true;
     o.memtable_insert_with_hint_prefix_extractor.reset(
         rocksdb::NewFixedPrefixTransform(1));
@@ -324,13 +318,10 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
   if (mode == Mode::kReadWrite) {
     db_options.listeners.push_back(std::make_shared<TrimHeapAfterFlush>());
   }
-  const std::shared_ptr<rocksdb::Cache> nodes_cache = NewBlockCache(kNodesCacheBytes);
-  const std::shared_ptr<rocksdb::Cache> shared_cache = NewBlockCache(kSharedCacheBytes);
+  const std::shared_ptr<rocksdb::Cache> block_cache = NewBlockCache(kBlockCacheBytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : kFamilies) {
-    families.emplace_back(
-        name, FamilyOptions(name, std::string_view(name) == "nodes" ? nodes_cache
-                                                                    : shared_cache));
+    families.emplace_back(name, FamilyOptions(name, block_cache));
   }
 
   if (mode != Mode::kReadWrite) {

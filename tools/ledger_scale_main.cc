@@ -91,7 +91,7 @@ constexpr char kUsage[] =
     "     dropped from the system's file cache (posix_fadvise) and RocksDB's\n"
     "     block cache empty; then from memory, with every table read into the\n"
     "     file cache and 10,000 proofs run unmeasured to fill the block\n"
-    "     caches, Q inclusion and Q consistency proofs: p50/p99 latency. Also\n"
+    "     cache, Q inclusion and Q consistency proofs: p50/p99 latency. Also\n"
     "     reports how much of the tables the file cache held at the stop, and\n"
     "     the latency of 1,000 random 16 KiB reads of the tables that bypass\n"
     "     it (O_DIRECT);\n"
@@ -573,7 +573,7 @@ std::optional<LatencySummary> DiskReadLatency(const std::vector<std::filesystem:
 //  - from the disk: the tables dropped from the system's file cache and
 //    RocksDB's block cache empty, the first proofs after opening;
 //  - from memory: every table read into the file cache, then kFillProofs
-//    proofs unmeasured, so that the block caches have filled.
+//    proofs unmeasured, so that the block cache has filled.
 int MeasureStoreProofs(const ScaleConfig& config, uint64_t size, JsonFigures& json,
                        std::vector<std::string>& report) {
   const std::vector<std::filesystem::path> tables = TableFiles(config.db);
