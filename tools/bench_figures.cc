@@ -14,12 +14,20 @@
 
 namespace ledger::bench {
 
+namespace {
+
+// Nearest rank: the index, in `n` > 0 sorted samples, of the smallest
+// sample at or above share `p` (0 to 1) of them.
+size_t NearestRankIndex(size_t n, double p) {
+  const double rank = std::ceil(p * static_cast<double>(n));
+  return std::min(n - 1, static_cast<size_t>(std::max(rank, 1.0)) - 1);
+}
+
+}  // namespace
+
 double PercentileUs(const std::vector<int64_t>& sorted_ns, double p) {
   if (sorted_ns.empty()) return 0;
-  const double rank = std::ceil(p * static_cast<double>(sorted_ns.size()));
-  const size_t index = std::min(
-      sorted_ns.size() - 1, static_cast<size_t>(std::max(rank, 1.0)) - 1);
-  return static_cast<double>(sorted_ns[index]) / 1000.0;
+  return static_cast<double>(sorted_ns[NearestRankIndex(sorted_ns.size(), p)]) / 1000.0;
 }
 
 LatencySummary Summarise(std::vector<int64_t>& latencies_ns) {
@@ -107,15 +115,10 @@ ResidentMemorySampler::Window ResidentMemorySampler::TakeWindow() {
   Window w;
   if (kib.empty()) return w;
   std::sort(kib.begin(), kib.end());
-  // Nearest rank: the smallest sample at or above the given share.
-  auto rank = [&](double q) {
-    const size_t r = static_cast<size_t>(std::ceil(q * kib.size()));
-    return kib[std::max<size_t>(r, 1) - 1];
-  };
   w.samples = kib.size();
   w.max_kib = kib.back();
-  w.p50_kib = rank(0.5);
-  w.p90_kib = rank(0.9);
+  w.p50_kib = kib[NearestRankIndex(kib.size(), 0.5)];
+  w.p90_kib = kib[NearestRankIndex(kib.size(), 0.9)];
   return w;
 }
 

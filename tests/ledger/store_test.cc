@@ -441,6 +441,7 @@ TEST_F(LedgerStoreTest, TablesMovedDownTheLevelsLeaveNothingPinnedThatGrowsWithT
   const std::vector<rocksdb::ColumnFamilyHandle*> families = {
       store_->entries(), store_->nodes(), store_->streams(), store_->event_ids()};
   const std::string value(200, 'v');
+  const std::string node_hash(32, 'n');
   auto pinned = [&] {
     uint64_t bytes = 0;
     EXPECT_TRUE(db->GetIntProperty(store_->entries(), "rocksdb.block-cache-pinned-usage", &bytes));
@@ -455,7 +456,7 @@ TEST_F(LedgerStoreTest, TablesMovedDownTheLevelsLeaveNothingPinnedThatGrowsWithT
       rocksdb::WriteBatch batch;
       for (int i = 0; i < 2000; ++i, ++seq) {
         ASSERT_TRUE(batch.Put(store_->entries(), EntryKey(seq), value).ok());
-        ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(3, seq), value.substr(0, 32)).ok());
+        ASSERT_TRUE(batch.Put(store_->nodes(), NodeKey(3, seq), node_hash).ok());
         ASSERT_TRUE(batch.Put(store_->streams(), StreamIndexKey("s", seq + 1),
                               EncodeBigEndian64(seq)).ok());
         ASSERT_TRUE(batch.Put(store_->event_ids(), absl::StrCat("id-", absl::Dec(seq, absl::kZeroPad12)),
