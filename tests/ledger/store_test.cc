@@ -4,6 +4,7 @@
 #include "ledger/store.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -35,6 +36,18 @@ using ::ledger::testing::IsOk;
 using ::ledger::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Optional;
+
+// The serialized entry at `seq` of stream "s" (version seq + 1), chained
+// to the entry before it by `prev`, its leaf hash.
+std::string ChainedEntryBytes(uint64_t seq, const Hash& prev, const std::string& event_id) {
+  ledger::v1::Entry e;
+  e.set_sequence(seq);
+  e.set_stream("s");
+  e.set_stream_version(seq + 1);
+  e.set_event_id(event_id);
+  e.set_prev_hash(std::string(AsBytes(prev)));
+  return SerializeEntry(e);
+}
 
 class LedgerStoreTest : public ::ledger::testing::TempDirTest {
  protected:
@@ -70,18 +83,13 @@ class LedgerStoreTest : public ::ledger::testing::TempDirTest {
     rocksdb::WriteBatch batch;
     Hash prev = kZeroHash;
     for (uint64_t seq = 0; seq < count; ++seq) {
-      ledger::v1::Entry e;
-      e.set_sequence(seq);
-      e.set_stream("s");
-      e.set_stream_version(seq + 1);
-      e.set_event_id(absl::StrCat("id-", seq));
-      e.set_prev_hash(std::string(AsBytes(prev)));
-      const std::string bytes = SerializeEntry(e);
+      const std::string event_id = absl::StrCat("id-", seq);
+      const std::string bytes = ChainedEntryBytes(seq, prev, event_id);
       prev = LeafHash(bytes);
       ASSERT_TRUE(batch.Put(store_->entries(), EntryKey(seq), bytes).ok());
       ASSERT_TRUE(batch.Put(store_->streams(), StreamIndexKey("s", seq + 1),
                             EncodeBigEndian64(seq)).ok());
-      ASSERT_TRUE(batch.Put(store_->event_ids(), e.event_id(),
+      ASSERT_TRUE(batch.Put(store_->event_ids(), event_id,
                             EncodeEventIdRecord({seq, seq + 1}))
                       .ok());
     }
@@ -479,6 +487,84 @@ TEST_F(LedgerStoreTest, TablesMovedDownTheLevelsLeaveNothingPinnedThatGrowsWithT
   // after 16,000 entries as after 64,000, not four times as much.
   EXPECT_EQ(pinned_after_round.back(), pinned_after_round.front())
       << "pinned after each round: " << absl::StrJoin(pinned_after_round, ", ");
+}
+
+// With the file descriptor limit at `limit`, writes `count` chained
+// entries of about 1 KiB (their event ids are long) as more than `limit`
+// tables: a compaction cuts them at the first 16 KiB block past 1 KiB.
+// Then reopens the store and reads every entry back. Returns what went
+// wrong, or "".
+std::string WriteAndReadMoreTablesThanDescriptors(const std::string& path, rlim_t limit,
+                                                  uint64_t count) {
+  const rlimit low{limit, limit};
+  if (setrlimit(RLIMIT_NOFILE, &low) != 0) return "cannot lower the descriptor limit";
+  std::vector<std::string> written;
+  {
+    absl::StatusOr<std::unique_ptr<LedgerStore>> store =
+        LedgerStore::Open(path, LedgerStore::Mode::kReadWrite);
+    if (!store.ok()) return store.status().ToString();
+    rocksdb::DB* db = (*store)->db();
+    rocksdb::ColumnFamilyHandle* family = (*store)->entries();
+    if (!db->SetOptions(family, {{"target_file_size_base", "1024"}}).ok()) {
+      return "cannot set the table size";
+    }
+    Hash prev = kZeroHash;
+    for (uint64_t seq = 0; seq < count; ++seq) {
+      written.push_back(
+          ChainedEntryBytes(seq, prev, absl::StrCat(std::string(1000, 'i'), seq)));
+      prev = LeafHash(written.back());
+      rocksdb::WriteBatch batch;
+      if (!batch.Put(family, EntryKey(seq), written.back()).ok() ||
+          !batch.Put((*store)->meta(), std::string(kMetaHeadKey),
+                     EncodeLogHead({seq + 1, prev})).ok()) {
+        return "cannot batch";
+      }
+      if (absl::Status s = (*store)->Write(&batch, /*sync=*/false); !s.ok()) {
+        return absl::StrCat("write: ", s.ToString());
+      }
+      if (seq % 100 == 99) {
+        if (rocksdb::Status s = db->Flush(rocksdb::FlushOptions(), family); !s.ok()) {
+          return absl::StrCat("flush: ", s.ToString());
+        }
+      }
+    }
+    rocksdb::CompactRangeOptions rewrite;  // not just moved down: cut into small tables
+    rewrite.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    if (rocksdb::Status s = db->CompactRange(rewrite, family, nullptr, nullptr); !s.ok()) {
+      return absl::StrCat("compaction: ", s.ToString());
+    }
+    std::vector<rocksdb::LiveFileMetaData> files;
+    db->GetLiveFilesMetaData(&files);
+    if (files.size() <= limit) {
+      return absl::StrCat("only ", files.size(), " tables, not more than ", limit);
+    }
+  }
+  absl::StatusOr<std::unique_ptr<LedgerStore>> store =
+      LedgerStore::Open(path, LedgerStore::Mode::kReadWrite);
+  if (!store.ok()) return absl::StrCat("reopen: ", store.status().ToString());
+  for (uint64_t seq = 0; seq < count; ++seq) {
+    absl::StatusOr<std::string> bytes = (*store)->GetEntryBytes(seq);
+    if (!bytes.ok()) return absl::StrCat("entry ", seq, ": ", bytes.status().ToString());
+    if (*bytes != written[seq]) return absl::StrCat("entry ", seq, " reads back different");
+  }
+  return "";
+}
+
+// RocksDB keeps every table open unless told otherwise: a descriptor and
+// a reader for each, which grow with the log and, past the process's
+// descriptor limit, fail the flushes. The store keeps at most half the
+// limit open. In a child process, as the limit cannot be raised again.
+TEST_F(LedgerStoreTest, MoreTablesThanTheDescriptorLimitStillFlushOpenAndRead) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        const std::string failure = WriteAndReadMoreTablesThanDescriptors(DbPath(), 128, 3200);
+        std::fprintf(stderr, "%s\n", failure.empty() ? "all read back" : failure.c_str());
+        std::error_code ec;
+        std::filesystem::remove_all(dir(), ec);
+        std::_Exit(failure.empty() ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "all read back");
 }
 
 TEST_F(LedgerStoreTest, SecondReadWriteOpenIsUnavailable) {
