@@ -555,7 +555,8 @@ std::string WriteAndReadMoreTablesThanDescriptors(const std::string& path, rlim_
 // descriptor limit, fail the flushes. The store keeps at most half the
 // limit open. In a child process, as the limit cannot be raised again.
 TEST_F(LedgerStoreTest, MoreTablesThanTheDescriptorLimitStillFlushOpenAndRead) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string style = GTEST_FLAG_GET(death_test_style);
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process, not a fork
   EXPECT_EXIT(
       {
         const std::string failure = WriteAndReadMoreTablesThanDescriptors(DbPath(), 128, 3200);
@@ -565,6 +566,7 @@ TEST_F(LedgerStoreTest, MoreTablesThanTheDescriptorLimitStillFlushOpenAndRead) {
         std::_Exit(failure.empty() ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "all read back");
+  GTEST_FLAG_SET(death_test_style, style);
 }
 
 TEST_F(LedgerStoreTest, SecondReadWriteOpenIsUnavailable) {
