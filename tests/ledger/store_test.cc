@@ -64,8 +64,6 @@ class LedgerStoreTest : public ::ledger::testing::TempDirTest {
                          LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite));
   }
 
-  // Writes a chained entry at each of `count` sequences, its index records
-  // and the head, the way the writer does, in one synced batch.
   // `reader`, opened read-only on store_ holding two entries, reads what
   // store_ holds and refuses to write.
   void ExpectReadsTwoEntriesAndNeverWrites(LedgerStore& reader) {
@@ -79,6 +77,8 @@ class LedgerStoreTest : public ::ledger::testing::TempDirTest {
     EXPECT_THAT(reader.Write(&batch, /*sync=*/true), ::testing::Not(IsOk()));
   }
 
+  // Writes a chained entry at each of `count` sequences, its index records
+  // and the head, the way the writer does, in one synced batch.
   void WriteEntries(uint64_t count) {
     rocksdb::WriteBatch batch;
     Hash prev = kZeroHash;
