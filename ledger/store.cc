@@ -673,13 +673,20 @@ absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
   std::vector<size_t> first_key;
   std::vector<std::string> keys;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
-  first_key.reserve(ids.size());
-  keys.reserve(ids.size() + 8);
   for (const NodeKeyParts& id : ids) {
     if (id.level < 0 || id.level > 63) {
       return absl::InvalidArgumentError(absl::StrCat("no tree node at level ", id.level));
     }
+  }
+  // The upper levels already read are in memory.
+  std::vector<std::optional<Hash>> cached(ids.size());
+  top_nodes_->FindMany(ids, &cached);
+  first_key.reserve(ids.size());
+  keys.reserve(ids.size() + 8);
+  for (size_t n = 0; n < ids.size(); ++n) {
+    const NodeKeyParts& id = ids[n];
     first_key.push_back(keys.size());
+    if (cached[n].has_value()) continue;
     if (id.level >= kLowestStoredNodeLevel) {
       keys.push_back(NodeKey(id.level, id.index));
       families.push_back(nodes_);
@@ -705,13 +712,20 @@ absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
   }
   std::vector<Hash> hashes;
   hashes.reserve(ids.size());
+  std::vector<TreeTopCache::Node> read;
+  read.reserve(ids.size());
   for (size_t n = 0; n < ids.size(); ++n) {
     const NodeKeyParts& id = ids[n];
+    if (cached[n].has_value()) {
+      hashes.push_back(*cached[n]);
+      continue;
+    }
     const size_t k = first_key[n];
     if (id.level >= kLowestStoredNodeLevel) {
       ASSIGN_OR_RETURN(Hash h, NodeFromRead(statuses[k], values[k].ToStringView(), id.level,
                                             id.index));
       hashes.push_back(h);
+      read.push_back({id.level, id.index, h});
       continue;
     }
     const uint64_t width = uint64_t{1} << id.level;
@@ -731,6 +745,7 @@ absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
     }
     hashes.push_back(row[0]);
   }
+  top_nodes_->Insert(read);
   return hashes;
 }
 

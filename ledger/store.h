@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ledger/keys.h"
+#include "ledger/tree_top_cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 
@@ -92,13 +93,15 @@ class LedgerStore {
   // Hash of complete subtree (level, index) of the Merkle tree
   // (ledger/merkle.h): stored from kLowestStoredNodeLevel up, below it
   // computed from the entries the subtree covers. NOT_FOUND when absent (a
-  // low node: when one of its entries is), DATA_LOSS when malformed.
+  // low node: when one of its entries is), DATA_LOSS when malformed. Always
+  // reads the database (the verifier checks what is stored).
   [[nodiscard]] absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
 
   // Hashes of the subtrees `ids`, in the same order, in one RocksDB
   // MultiGet over two families: the stored ones from `nodes`, the low ones
-  // hashed from the entries they cover. What one proof needs. Errors as
-  // GetNode's, for the first node that has one.
+  // hashed from the entries they cover. What one proof needs. The upper
+  // levels, once read, are kept in memory (ledger/tree_top_cache.h) and not
+  // read again. Errors as GetNode's, for the first node that has one.
   [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetNodes(
       const std::vector<NodeKeyParts>& ids) const;
 
@@ -156,6 +159,8 @@ class LedgerStore {
   rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* projections_ = nullptr;
+  // The tree's upper levels, filled by GetNodes.
+  std::unique_ptr<TreeTopCache> top_nodes_ = std::make_unique<TreeTopCache>();
 };
 
 // Converts a RocksDB status, prefixing `context` to the message.

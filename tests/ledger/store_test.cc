@@ -268,13 +268,15 @@ TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
       store_->PutNode(&batch, level, index, h);
     });
   }
+  ASSERT_TRUE(batch.Put(store_->meta(), std::string(kMetaHeadKey),
+                        EncodeLogHead({kLeaves, leaves.back()})).ok());
   ASSERT_OK(store_->Write(&batch, true));
   const std::string root(AsBytes(tree.Root()));
 
-  ASSERT_OK_AND_ASSIGN(std::vector<Hash> inclusion, StoredInclusionProof(*store_, 6, kLeaves));
-  EXPECT_OK(VerifyInclusion(AsBytes(leaves[6]), 6, kLeaves, root, ProofBytes(inclusion)));
-  ASSERT_OK_AND_ASSIGN(inclusion, StoredInclusionProof(*store_, 9, kLeaves));
-  EXPECT_OK(VerifyInclusion(AsBytes(leaves[9]), 9, kLeaves, root, ProofBytes(inclusion)));
+  ASSERT_OK_AND_ASSIGN(std::vector<Hash> inclusion6, StoredInclusionProof(*store_, 6, kLeaves));
+  EXPECT_OK(VerifyInclusion(AsBytes(leaves[6]), 6, kLeaves, root, ProofBytes(inclusion6)));
+  ASSERT_OK_AND_ASSIGN(std::vector<Hash> inclusion9, StoredInclusionProof(*store_, 9, kLeaves));
+  EXPECT_OK(VerifyInclusion(AsBytes(leaves[9]), 9, kLeaves, root, ProofBytes(inclusion9)));
   ASSERT_OK_AND_ASSIGN(std::vector<Hash> consistency,
                        StoredConsistencyProof(*store_, 5, kLeaves));
   const Hash root5 = RootOfLeaves({leaves.begin(), leaves.begin() + 5});
@@ -282,12 +284,23 @@ TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
   EXPECT_THAT(StoredInclusionProof(*store_, kLeaves, kLeaves),
               StatusIs(absl::StatusCode::kInvalidArgument));
 
-  // Leaf 9's proof needs node (3, 0), which is stored.
+  // Leaf 9's proof needs node (3, 0), which is stored. The store has kept
+  // it in memory since it first read it (a complete subtree never
+  // changes), so this store answers as before without it; a store opened
+  // afterwards reads it and finds it missing.
   ASSERT_TRUE(
       store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(3, 0)).ok());
+  ASSERT_OK_AND_ASSIGN(std::vector<Hash> again, StoredInclusionProof(*store_, 9, kLeaves));
+  EXPECT_EQ(again, inclusion9);
+  ASSERT_OK_AND_ASSIGN(again, StoredConsistencyProof(*store_, 5, kLeaves));
+  EXPECT_EQ(again, consistency);
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
   EXPECT_THAT(StoredInclusionProof(*store_, 9, kLeaves),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("run ledger-verify")));
-  // Leaf 6's needs leaf 7 (its sibling), hashed from entry 7.
+  // Leaf 6's needs leaf 7 (its sibling), hashed from entry 7 whenever it is
+  // asked for.
+  ASSERT_OK_AND_ASSIGN(again, StoredInclusionProof(*store_, 6, kLeaves));
+  EXPECT_EQ(again, inclusion6);
   ASSERT_TRUE(
       store_->db()->Delete(rocksdb::WriteOptions(), store_->entries(), EntryKey(7)).ok());
   EXPECT_THAT(StoredInclusionProof(*store_, 6, kLeaves),

@@ -1,0 +1,89 @@
+#include "ledger/tree_top_cache.h"
+
+#include <algorithm>
+#include <limits>
+#include <mutex>
+
+namespace ledger {
+
+TreeTopCache::TreeTopCache(uint64_t lowest_level_nodes)
+    : lowest_level_nodes_(std::max<uint64_t>(lowest_level_nodes, 1)) {}
+
+uint64_t TreeTopCache::EndOf(int level, uint64_t index) {
+  if (level < 0 || level >= kLevels) return 0;
+  // (index + 1) << level, when that fits in 64 bits.
+  if (index >= (std::numeric_limits<uint64_t>::max() >> level)) return 0;
+  return (index + 1) << level;
+}
+
+bool TreeTopCache::HeldLocked(int level, uint64_t index) const {
+  if (level < lowest_ || level >= kLevels) return false;
+  const Level& l = levels_[level];
+  return index < l.have.size() && l.have[index];
+}
+
+std::optional<Hash> TreeTopCache::Find(int level, uint64_t index) const {
+  std::lock_guard lock(mu_);
+  if (!HeldLocked(level, index)) return std::nullopt;
+  return levels_[level].hash[index];
+}
+
+void TreeTopCache::FindMany(const std::vector<NodeKeyParts>& ids,
+                            std::vector<std::optional<Hash>>* out) const {
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (HeldLocked(ids[i].level, ids[i].index)) {
+      (*out)[i] = levels_[ids[i].level].hash[ids[i].index];
+    }
+  }
+}
+
+void TreeTopCache::Insert(const std::vector<Node>& nodes) {
+  std::lock_guard lock(mu_);
+  for (const Node& n : nodes) {
+    const uint64_t end = EndOf(n.level, n.index);
+    if (end == 0) continue;
+    if (end > reach_) {
+      reach_ = end;
+      int lowest = 0;
+      while (lowest < kLevels && (reach_ >> lowest) > lowest_level_nodes_) ++lowest;
+      // reach_ only grows, so the lowest level kept only rises. Levels grown
+      // past their bound are dropped and their memory freed.
+      if (lowest_ != kLevels) {
+        for (int l = lowest_; l < lowest; ++l) {
+          Level& dropped = levels_[l];
+          nodes_ -= static_cast<size_t>(
+              std::count(dropped.have.begin(), dropped.have.end(), true));
+          std::vector<Hash>().swap(dropped.hash);
+          std::vector<bool>().swap(dropped.have);
+        }
+      }
+      lowest_ = lowest;
+    }
+    if (n.level < lowest_) continue;
+    // A level kept holds at most reach_ >> level <= lowest_level_nodes_
+    // nodes, so the index is below that bound.
+    Level& l = levels_[n.level];
+    if (n.index >= l.have.size()) {
+      l.hash.resize(n.index + 1);
+      l.have.resize(n.index + 1, false);
+    }
+    if (!l.have[n.index]) {
+      l.have[n.index] = true;
+      ++nodes_;
+    }
+    l.hash[n.index] = n.hash;
+  }
+}
+
+int TreeTopCache::lowest_level() const {
+  std::lock_guard lock(mu_);
+  return lowest_;
+}
+
+size_t TreeTopCache::nodes() const {
+  std::lock_guard lock(mu_);
+  return nodes_;
+}
+
+}  // namespace ledger

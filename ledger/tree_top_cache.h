@@ -1,0 +1,87 @@
+// TreeTopCache: the upper levels of the Merkle tree, kept in memory as
+// proofs read them, so that a proof reads only its lower nodes from
+// RocksDB. Every proof needs one node of each upper level, and those levels
+// are small: at 10,000,000 entries, levels 9 and up hold about 39,000
+// nodes, 1.3 MiB.
+//
+// Only complete subtrees are ever stored (ledger/merkle.h), and a complete
+// subtree's hash never changes, so a node read once is right for good: the
+// cache holds no dirty state and needs no invalidation.
+//
+// Memory stays bounded as the log grows: a level is kept only while it
+// holds at most `lowest_level_nodes` nodes (counting up to the furthest
+// node seen so far), so the levels kept hold at most twice that together.
+// As the tree grows past a level's bound, that level is dropped.
+//
+// Thread safety: all methods may be called from any thread.
+#ifndef LEDGER_TREE_TOP_CACHE_H_
+#define LEDGER_TREE_TOP_CACHE_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <mutex>
+#include <vector>
+
+#include "ledger/hash.h"
+#include "ledger/keys.h"
+
+namespace ledger {
+
+class TreeTopCache {
+ public:
+  static constexpr uint64_t kDefaultLowestLevelNodes = 32768;
+
+  explicit TreeTopCache(uint64_t lowest_level_nodes = kDefaultLowestLevelNodes);
+  TreeTopCache(const TreeTopCache&) = delete;
+  TreeTopCache& operator=(const TreeTopCache&) = delete;
+
+  // The hash of node (level, index) if it is held; nullopt otherwise (and
+  // for any level or index that cannot name a node).
+  std::optional<Hash> Find(int level, uint64_t index) const;
+
+  // Find for several nodes under one lock: (*out)[i] for ids[i], left as
+  // it was where not held. `out` has ids.size() elements.
+  void FindMany(const std::vector<NodeKeyParts>& ids,
+                std::vector<std::optional<Hash>>* out) const;
+
+  struct Node {
+    int level;
+    uint64_t index;
+    Hash hash;
+  };
+  // Records that each complete subtree (level, index) hashes to `hash`, as
+  // the caller read it from the store. Each is kept if its level is kept.
+  void Insert(const std::vector<Node>& nodes);
+  void Insert(int level, uint64_t index, const Hash& h) { Insert({{level, index, h}}); }
+
+  // The lowest level kept now (64 before any insert: none).
+  int lowest_level() const;
+  // Nodes held, over all levels.
+  size_t nodes() const;
+
+ private:
+  struct Level {
+    std::vector<Hash> hash;
+    std::vector<bool> have;
+  };
+  static constexpr int kLevels = 64;
+
+  bool HeldLocked(int level, uint64_t index) const;
+  // The end of subtree (level, index) in leaves; 0 if it cannot name one.
+  static uint64_t EndOf(int level, uint64_t index);
+
+  const uint64_t lowest_level_nodes_;
+  mutable std::mutex mu_;
+  // Leaves covered by the furthest node inserted: the tree is at least
+  // this large.
+  uint64_t reach_ = 0;
+  int lowest_ = kLevels;
+  size_t nodes_ = 0;
+  std::array<Level, kLevels> levels_;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_TREE_TOP_CACHE_H_
