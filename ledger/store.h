@@ -101,7 +101,10 @@ class LedgerStore {
   // MultiGet over two families: the stored ones from `nodes`, the low ones
   // hashed from the entries they cover. What one proof needs. The upper
   // levels, once read, are kept in memory (ledger/tree_top_cache.h) and not
-  // read again. Errors as GetNode's, for the first node that has one.
+  // read again, so a node removed from the database after that is missed
+  // until the store is opened again (ledger-verify reads through GetNode).
+  // Errors: INVALID_ARGUMENT for a level outside 0 to 63, then as
+  // GetNode's, for the first node that has one.
   [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetNodes(
       const std::vector<NodeKeyParts>& ids) const;
 
@@ -159,7 +162,8 @@ class LedgerStore {
   rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* projections_ = nullptr;
-  // The tree's upper levels, filled by GetNodes.
+  // The tree's upper levels, filled by GetNodes: state a const method
+  // changes, behind a pointer (the cache is thread-safe).
   std::unique_ptr<TreeTopCache> top_nodes_ = std::make_unique<TreeTopCache>();
 };
 

@@ -39,6 +39,16 @@ void TreeTopCache::FindMany(const std::vector<NodeKeyParts>& ids,
 }
 
 void TreeTopCache::Insert(const std::vector<Node>& nodes) {
+  // reach_ and lowest_ only grow, so a node below the levels kept and
+  // within the reach seen (possibly earlier) is one the locked pass below
+  // would drop too.
+  const uint64_t reach = reach_.load(std::memory_order_relaxed);
+  const int lowest_now = lowest_.load(std::memory_order_relaxed);
+  if (std::all_of(nodes.begin(), nodes.end(), [&](const Node& n) {
+        return n.level < lowest_now && EndOf(n.level, n.index) <= reach;
+      })) {
+    return;
+  }
   std::lock_guard lock(mu_);
   for (const Node& n : nodes) {
     const uint64_t end = EndOf(n.level, n.index);
@@ -46,7 +56,7 @@ void TreeTopCache::Insert(const std::vector<Node>& nodes) {
     if (end > reach_) {
       reach_ = end;
       int lowest = 0;
-      while (lowest < kLevels && (reach_ >> lowest) > lowest_level_nodes_) ++lowest;
+      while (lowest < kLevels && (end >> lowest) > lowest_level_nodes_) ++lowest;
       // reach_ only grows, so the lowest level kept only rises. Levels grown
       // past their bound are dropped and their memory freed.
       if (lowest_ != kLevels) {
@@ -84,6 +94,15 @@ int TreeTopCache::lowest_level() const {
 size_t TreeTopCache::nodes() const {
   std::lock_guard lock(mu_);
   return nodes_;
+}
+
+size_t TreeTopCache::bytes() const {
+  std::lock_guard lock(mu_);
+  size_t total = 0;
+  for (const Level& l : levels_) {
+    total += l.hash.capacity() * sizeof(Hash) + (l.have.capacity() + 7) / 8;
+  }
+  return total;
 }
 
 }  // namespace ledger

@@ -18,10 +18,11 @@
 #define LEDGER_TREE_TOP_CACHE_H_
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "ledger/hash.h"
@@ -53,6 +54,8 @@ class TreeTopCache {
   };
   // Records that each complete subtree (level, index) hashes to `hash`, as
   // the caller read it from the store. Each is kept if its level is kept.
+  // When none could be (all below the levels kept, and none further right
+  // than any before), this takes no lock: most of a proof's reads are.
   void Insert(const std::vector<Node>& nodes);
   void Insert(int level, uint64_t index, const Hash& h) { Insert({{level, index, h}}); }
 
@@ -60,6 +63,9 @@ class TreeTopCache {
   int lowest_level() const;
   // Nodes held, over all levels.
   size_t nodes() const;
+  // Bytes the levels' storage takes (their vectors' capacity): what the
+  // bound is about.
+  size_t bytes() const;
 
  private:
   struct Level {
@@ -75,9 +81,10 @@ class TreeTopCache {
   const uint64_t lowest_level_nodes_;
   mutable std::mutex mu_;
   // Leaves covered by the furthest node inserted: the tree is at least
-  // this large.
-  uint64_t reach_ = 0;
-  int lowest_ = kLevels;
+  // this large. Both only grow; written under mu_, read without it by
+  // Insert's check for nothing to do.
+  std::atomic<uint64_t> reach_{0};
+  std::atomic<int> lowest_{kLevels};
   size_t nodes_ = 0;
   std::array<Level, kLevels> levels_;
 };

@@ -252,6 +252,15 @@ TEST_F(LedgerStoreTest, GetNodesReadsInTheOrderAskedAndNamesWhatIsWrong) {
   EXPECT_THAT(store_->GetNodes({{2, uint64_t{1} << 62}}), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(store_->GetNodes({{2, (uint64_t{1} << 62) - 1}}),
               StatusIs(absl::StatusCode::kNotFound));
+
+  // (3, 0) is now held in memory, so GetNodes does not read it again even
+  // once it is gone from the database, and asked among low nodes each
+  // still gets its own hash. GetNode, the verifier's, reads the database.
+  ASSERT_TRUE(
+      store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(3, 0)).ok());
+  ASSERT_OK_AND_ASSIGN(got, store_->GetNodes({{3, 0}, {0, 3}, {1, 0}, {3, 0}, {2, 1}}));
+  EXPECT_EQ(got, (std::vector<Hash>{root8, leaf[3], n10, root8, n21}));
+  EXPECT_THAT(store_->GetNode(3, 0), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
@@ -281,6 +290,11 @@ TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
                        StoredConsistencyProof(*store_, 5, kLeaves));
   const Hash root5 = RootOfLeaves({leaves.begin(), leaves.begin() + 5});
   EXPECT_OK(VerifyConsistency(5, kLeaves, AsBytes(root5), root, ProofBytes(consistency)));
+  // From 9 leaves the proof needs node (3, 0) too.
+  ASSERT_OK_AND_ASSIGN(std::vector<Hash> consistency9,
+                       StoredConsistencyProof(*store_, 9, kLeaves));
+  const Hash root9 = RootOfLeaves({leaves.begin(), leaves.begin() + 9});
+  EXPECT_OK(VerifyConsistency(9, kLeaves, AsBytes(root9), root, ProofBytes(consistency9)));
   EXPECT_THAT(StoredInclusionProof(*store_, kLeaves, kLeaves),
               StatusIs(absl::StatusCode::kInvalidArgument));
 
@@ -292,10 +306,12 @@ TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {
       store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(3, 0)).ok());
   ASSERT_OK_AND_ASSIGN(std::vector<Hash> again, StoredInclusionProof(*store_, 9, kLeaves));
   EXPECT_EQ(again, inclusion9);
-  ASSERT_OK_AND_ASSIGN(again, StoredConsistencyProof(*store_, 5, kLeaves));
-  EXPECT_EQ(again, consistency);
+  ASSERT_OK_AND_ASSIGN(again, StoredConsistencyProof(*store_, 9, kLeaves));
+  EXPECT_EQ(again, consistency9);
   ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
   EXPECT_THAT(StoredInclusionProof(*store_, 9, kLeaves),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("run ledger-verify")));
+  EXPECT_THAT(StoredConsistencyProof(*store_, 9, kLeaves),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("run ledger-verify")));
   // Leaf 6's needs leaf 7 (its sibling), hashed from entry 7 whenever it is
   // asked for.

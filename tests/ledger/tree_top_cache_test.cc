@@ -3,6 +3,7 @@
 // use it at once.
 #include "ledger/tree_top_cache.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -69,6 +70,7 @@ TEST(TreeTopCacheTest, NodesThatCannotExistAreIgnored) {
   cache.Insert(64, 0, NodeName(1, 1));
   cache.Insert(0, UINT64_MAX, NodeName(1, 1));
   cache.Insert(63, 1, NodeName(1, 1));  // would end past 2^64 leaves
+  cache.Insert(62, 3, NodeName(1, 1));  // so would this
   EXPECT_EQ(cache.nodes(), 0u);
   EXPECT_EQ(cache.lowest_level(), 64);
   EXPECT_EQ(cache.Find(-1, 0), std::nullopt);
@@ -82,6 +84,11 @@ TEST(TreeTopCacheTest, NodesThatCannotExistAreIgnored) {
   cache.Insert(3, 0, NodeName(3, 0));
   EXPECT_EQ(cache.Find(3, 0), std::nullopt);
   EXPECT_EQ(cache.nodes(), 1u);
+
+  // The last node of level 62 that fits ends at 3 * 2^62 leaves.
+  TreeTopCache other(16);
+  other.Insert(62, 2, NodeName(62, 2));
+  EXPECT_THAT(other.Find(62, 2), Optional(Eq(NodeName(62, 2))));
 }
 
 // Every node of a tree growing to 4,096 leaves is read (inserted) as the
@@ -93,6 +100,7 @@ TEST(TreeTopCacheTest, KeepsOnlyTheUpperLevelsAsTheTreeGrows) {
   TreeTopCache cache(kBound);
   size_t most = 0;
   CompactRange tree;
+  size_t most_bytes = 0;
   for (uint64_t leaf = 0; leaf < 4096; ++leaf) {
     cache.Insert(0, leaf, NodeName(0, leaf));
     tree.Append(NodeName(0, leaf), [&](int level, uint64_t index, const Hash&) {
@@ -102,7 +110,11 @@ TEST(TreeTopCacheTest, KeepsOnlyTheUpperLevelsAsTheTreeGrows) {
     ASSERT_EQ(cache.lowest_level(), LowestWithin(size, kBound)) << size;
     ASSERT_LE(cache.nodes(), 2 * kBound) << size;
     most = std::max(most, cache.nodes());
+    most_bytes = std::max(most_bytes, cache.bytes());
   }
+  // The storage itself stays within the bound too: dropped levels are
+  // freed, and a kept level's vectors hold at most twice its nodes.
+  EXPECT_LE(most_bytes, 4 * kBound * (sizeof(Hash) + 1) + 64 * 8);
   EXPECT_GT(most, kBound);  // the bound is not trivially met by keeping nothing
   const int lowest = cache.lowest_level();
   EXPECT_EQ(lowest, LowestWithin(4096, kBound));
