@@ -22,12 +22,6 @@ bool TreeTopCache::HeldLocked(int level, uint64_t index) const {
   return index < l.have.size() && l.have[index];
 }
 
-std::optional<Hash> TreeTopCache::Find(int level, uint64_t index) const {
-  std::lock_guard lock(mu_);
-  if (!HeldLocked(level, index)) return std::nullopt;
-  return levels_[level].hash[index];
-}
-
 void TreeTopCache::FindMany(const std::vector<NodeKeyParts>& ids,
                             std::vector<std::optional<Hash>>* out) const {
   std::lock_guard lock(mu_);
@@ -62,8 +56,6 @@ void TreeTopCache::Insert(const std::vector<Node>& nodes) {
       if (lowest_ != kLevels) {
         for (int l = lowest_; l < lowest; ++l) {
           Level& dropped = levels_[l];
-          nodes_ -= static_cast<size_t>(
-              std::count(dropped.have.begin(), dropped.have.end(), true));
           std::vector<Hash>().swap(dropped.hash);
           std::vector<bool>().swap(dropped.have);
         }
@@ -78,10 +70,7 @@ void TreeTopCache::Insert(const std::vector<Node>& nodes) {
       l.hash.resize(n.index + 1);
       l.have.resize(n.index + 1, false);
     }
-    if (!l.have[n.index]) {
-      l.have[n.index] = true;
-      ++nodes_;
-    }
+    l.have[n.index] = true;
     l.hash[n.index] = n.hash;
   }
 }
@@ -93,7 +82,11 @@ int TreeTopCache::lowest_level() const {
 
 size_t TreeTopCache::nodes() const {
   std::lock_guard lock(mu_);
-  return nodes_;
+  size_t held = 0;
+  for (const Level& l : levels_) {
+    held += static_cast<size_t>(std::count(l.have.begin(), l.have.end(), true));
+  }
+  return held;
 }
 
 size_t TreeTopCache::bytes() const {

@@ -38,12 +38,9 @@ class TreeTopCache {
   TreeTopCache(const TreeTopCache&) = delete;
   TreeTopCache& operator=(const TreeTopCache&) = delete;
 
-  // The hash of node (level, index) if it is held; nullopt otherwise (and
-  // for any level or index that cannot name a node).
-  std::optional<Hash> Find(int level, uint64_t index) const;
-
-  // Find for several nodes under one lock: (*out)[i] for ids[i], left as
-  // it was where not held. `out` has ids.size() elements.
+  // The held hashes of nodes `ids`, under one lock: (*out)[i] for ids[i],
+  // left as it was where not held (and for any level or index that cannot
+  // name a node). `out` has ids.size() elements.
   void FindMany(const std::vector<NodeKeyParts>& ids,
                 std::vector<std::optional<Hash>>* out) const;
 
@@ -57,11 +54,10 @@ class TreeTopCache {
   // When none could be (all below the levels kept, and none further right
   // than any before), this takes no lock: most of a proof's reads are.
   void Insert(const std::vector<Node>& nodes);
-  void Insert(int level, uint64_t index, const Hash& h) { Insert({{level, index, h}}); }
 
   // The lowest level kept now (64 before any insert: none).
   int lowest_level() const;
-  // Nodes held, over all levels.
+  // Nodes held, over all levels (counted: for tests and figures).
   size_t nodes() const;
   // Bytes the levels' storage takes (their vectors' capacity): what the
   // bound is about.
@@ -85,7 +81,6 @@ class TreeTopCache {
   // Insert's check for nothing to do.
   std::atomic<uint64_t> reach_{0};
   std::atomic<int> lowest_{kLevels};
-  size_t nodes_ = 0;
   std::array<Level, kLevels> levels_;
 };
 

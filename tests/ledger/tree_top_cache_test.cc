@@ -30,6 +30,16 @@ Hash NodeName(int level, uint64_t index) {
   return h;
 }
 
+// One node at a time, through the batch calls the store makes.
+std::optional<Hash> Find(const TreeTopCache& cache, int level, uint64_t index) {
+  std::vector<std::optional<Hash>> out(1);
+  cache.FindMany({{level, index}}, &out);
+  return out[0];
+}
+void Insert(TreeTopCache& cache, int level, uint64_t index, const Hash& h) {
+  cache.Insert({{level, index, h}});
+}
+
 // The lowest level whose node count, for a tree of `leaves`, is within
 // `bound`.
 int LowestWithin(uint64_t leaves, uint64_t bound) {
@@ -40,15 +50,15 @@ int LowestWithin(uint64_t leaves, uint64_t bound) {
 
 TEST(TreeTopCacheTest, FindsWhatWasInsertedAndNothingElse) {
   TreeTopCache cache(16);
-  EXPECT_EQ(cache.Find(3, 0), std::nullopt);
+  EXPECT_EQ(Find(cache, 3, 0), std::nullopt);
   EXPECT_EQ(cache.lowest_level(), 64);
-  cache.Insert(3, 0, NodeName(3, 0));
+  Insert(cache, 3, 0, NodeName(3, 0));
   cache.Insert({{4, 0, NodeName(4, 0)}, {3, 1, NodeName(3, 1)}});
-  EXPECT_THAT(cache.Find(3, 0), Optional(Eq(NodeName(3, 0))));
-  EXPECT_THAT(cache.Find(3, 1), Optional(Eq(NodeName(3, 1))));
-  EXPECT_THAT(cache.Find(4, 0), Optional(Eq(NodeName(4, 0))));
-  EXPECT_EQ(cache.Find(3, 2), std::nullopt);
-  EXPECT_EQ(cache.Find(5, 0), std::nullopt);
+  EXPECT_THAT(Find(cache, 3, 0), Optional(Eq(NodeName(3, 0))));
+  EXPECT_THAT(Find(cache, 3, 1), Optional(Eq(NodeName(3, 1))));
+  EXPECT_THAT(Find(cache, 4, 0), Optional(Eq(NodeName(4, 0))));
+  EXPECT_EQ(Find(cache, 3, 2), std::nullopt);
+  EXPECT_EQ(Find(cache, 5, 0), std::nullopt);
   EXPECT_EQ(cache.nodes(), 3u);
 
   std::vector<std::optional<Hash>> out(4);
@@ -60,35 +70,35 @@ TEST(TreeTopCacheTest, FindsWhatWasInsertedAndNothingElse) {
   EXPECT_THAT(out[3], Optional(Eq(NodeName(9, 9))));
 
   // Inserting a node again changes nothing.
-  cache.Insert(3, 0, NodeName(3, 0));
+  Insert(cache, 3, 0, NodeName(3, 0));
   EXPECT_EQ(cache.nodes(), 3u);
 }
 
 TEST(TreeTopCacheTest, NodesThatCannotExistAreIgnored) {
   TreeTopCache cache(16);
-  cache.Insert(-1, 0, NodeName(1, 1));
-  cache.Insert(64, 0, NodeName(1, 1));
-  cache.Insert(0, UINT64_MAX, NodeName(1, 1));
-  cache.Insert(63, 1, NodeName(1, 1));  // would end past 2^64 leaves
-  cache.Insert(62, 3, NodeName(1, 1));  // so would this
+  Insert(cache, -1, 0, NodeName(1, 1));
+  Insert(cache, 64, 0, NodeName(1, 1));
+  Insert(cache, 0, UINT64_MAX, NodeName(1, 1));
+  Insert(cache, 63, 1, NodeName(1, 1));  // would end past 2^64 leaves
+  Insert(cache, 62, 3, NodeName(1, 1));  // so would this
   EXPECT_EQ(cache.nodes(), 0u);
   EXPECT_EQ(cache.lowest_level(), 64);
-  EXPECT_EQ(cache.Find(-1, 0), std::nullopt);
-  EXPECT_EQ(cache.Find(64, 0), std::nullopt);
-  EXPECT_EQ(cache.Find(63, 1), std::nullopt);
+  EXPECT_EQ(Find(cache, -1, 0), std::nullopt);
+  EXPECT_EQ(Find(cache, 64, 0), std::nullopt);
+  EXPECT_EQ(Find(cache, 63, 1), std::nullopt);
   // The largest tree there can be: its top node is kept, and every level
   // below the bound's is not.
-  cache.Insert(63, 0, NodeName(63, 0));
-  EXPECT_THAT(cache.Find(63, 0), Optional(Eq(NodeName(63, 0))));
+  Insert(cache, 63, 0, NodeName(63, 0));
+  EXPECT_THAT(Find(cache, 63, 0), Optional(Eq(NodeName(63, 0))));
   EXPECT_EQ(cache.lowest_level(), LowestWithin(uint64_t{1} << 63, 16));
-  cache.Insert(3, 0, NodeName(3, 0));
-  EXPECT_EQ(cache.Find(3, 0), std::nullopt);
+  Insert(cache, 3, 0, NodeName(3, 0));
+  EXPECT_EQ(Find(cache, 3, 0), std::nullopt);
   EXPECT_EQ(cache.nodes(), 1u);
 
   // The last node of level 62 that fits ends at 3 * 2^62 leaves.
   TreeTopCache other(16);
-  other.Insert(62, 2, NodeName(62, 2));
-  EXPECT_THAT(other.Find(62, 2), Optional(Eq(NodeName(62, 2))));
+  Insert(other, 62, 2, NodeName(62, 2));
+  EXPECT_THAT(Find(other, 62, 2), Optional(Eq(NodeName(62, 2))));
 }
 
 // Every node of a tree growing to 4,096 leaves is read (inserted) as the
@@ -102,9 +112,9 @@ TEST(TreeTopCacheTest, KeepsOnlyTheUpperLevelsAsTheTreeGrows) {
   CompactRange tree;
   size_t most_bytes = 0;
   for (uint64_t leaf = 0; leaf < 4096; ++leaf) {
-    cache.Insert(0, leaf, NodeName(0, leaf));
+    Insert(cache, 0, leaf, NodeName(0, leaf));
     tree.Append(NodeName(0, leaf), [&](int level, uint64_t index, const Hash&) {
-      if (level > 0) cache.Insert(level, index, NodeName(level, index));
+      if (level > 0) Insert(cache, level, index, NodeName(level, index));
     });
     const uint64_t size = leaf + 1;
     ASSERT_EQ(cache.lowest_level(), LowestWithin(size, kBound)) << size;
@@ -121,16 +131,16 @@ TEST(TreeTopCacheTest, KeepsOnlyTheUpperLevelsAsTheTreeGrows) {
   // Every complete node of a kept level is there, and right.
   for (int level = lowest; level <= 12; ++level) {
     for (uint64_t index = 0; index < (uint64_t{4096} >> level); ++index) {
-      EXPECT_THAT(cache.Find(level, index), Optional(Eq(NodeName(level, index))))
+      EXPECT_THAT(Find(cache, level, index), Optional(Eq(NodeName(level, index))))
           << level << " " << index;
     }
   }
   // The levels below are gone, including ones kept earlier.
-  EXPECT_EQ(cache.Find(lowest - 1, 0), std::nullopt);
-  EXPECT_EQ(cache.Find(0, 0), std::nullopt);
+  EXPECT_EQ(Find(cache, lowest - 1, 0), std::nullopt);
+  EXPECT_EQ(Find(cache, 0, 0), std::nullopt);
   // And a node of a dropped level is not kept again.
-  cache.Insert(lowest - 1, 0, NodeName(lowest - 1, 0));
-  EXPECT_EQ(cache.Find(lowest - 1, 0), std::nullopt);
+  Insert(cache, lowest - 1, 0, NodeName(lowest - 1, 0));
+  EXPECT_EQ(Find(cache, lowest - 1, 0), std::nullopt);
 }
 
 // Readers and a writer at once (the sanitizer build runs this under TSan).
@@ -143,7 +153,7 @@ TEST(TreeTopCacheTest, ReadersAndAWriterAtOnce) {
     readers.emplace_back([&] {
       while (!done.load()) {
         for (int level = 0; level < 14; ++level) {
-          std::optional<Hash> h = cache.Find(level, 1);
+          std::optional<Hash> h = Find(cache, level, 1);
           if (h.has_value() && *h != NodeName(level, 1)) wrong.fetch_add(1);
         }
         std::vector<std::optional<Hash>> out(2);
@@ -155,13 +165,13 @@ TEST(TreeTopCacheTest, ReadersAndAWriterAtOnce) {
   for (uint64_t leaf = 0; leaf < 16384; ++leaf) {
     for (int level = 0; level < 15 && ((leaf + 1) % (uint64_t{1} << level)) == 0; ++level) {
       const uint64_t index = leaf >> level;
-      cache.Insert(level, index, NodeName(level, index));
+      Insert(cache, level, index, NodeName(level, index));
     }
   }
   done.store(true);
   for (std::thread& t : readers) t.join();
   EXPECT_EQ(wrong.load(), 0u);
-  EXPECT_THAT(cache.Find(14, 0), Optional(Eq(NodeName(14, 0))));
+  EXPECT_THAT(Find(cache, 14, 0), Optional(Eq(NodeName(14, 0))));
   EXPECT_LE(cache.nodes(), 2u * 64);
 }
 
