@@ -109,9 +109,11 @@ constexpr char kUsage[] =
     "quiet machine for figures to compare.\n"
     "\n"
     "  --entries N          entries to append (default: 10000000; at least 100)\n"
-    "  --db DIR             where to build the database; must not exist yet,\n"
-    "                       and is kept (default: a new directory under\n"
-    "                       $TMPDIR or /tmp, removed at the end unless --keep)\n"
+    "  --db DIR             where to build the database; must not exist yet\n"
+    "                       (missing parents are made), and is kept, with\n"
+    "                       ledgerd's log beside it as DIR.ledgerd.log\n"
+    "                       (default: a new directory under $TMPDIR or /tmp,\n"
+    "                       removed at the end unless --keep)\n"
     "  --clients K          concurrent appending clients (default: 4)\n"
     "  --batch B            events per Append RPC (default: 1000; at most\n"
     "                       10000, the server's limit)\n"
@@ -949,6 +951,15 @@ int main(int argc, char** argv) {
     config.db = *cl.Get("db");
     if (std::filesystem::exists(config.db)) {
       return UsageError(absl::StrCat("--db ", config.db, ": already exists"));
+    }
+    // ledgerd makes the database's missing parents; ledger-scale writes
+    // ledgerd's log beside the database, so it makes them first.
+    const std::filesystem::path parent =
+        std::filesystem::path(config.db).lexically_normal().parent_path();
+    std::error_code ec;
+    if (!parent.empty() && (std::filesystem::create_directories(parent, ec), ec)) {
+      return Fail("--db", absl::FailedPreconditionError(absl::StrCat(
+                              "cannot make ", parent.string(), ": ", ec.message())));
     }
   } else {
     const char* tmp = std::getenv("TMPDIR");

@@ -3,6 +3,8 @@
 // view phase folds real domain events), and ledger-scale builds a small
 // database with its own ledgerd. Both must report every figure they
 // document in --json. Timings are never asserted; counts are.
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <map>
 #include <string>
@@ -148,10 +150,13 @@ TEST_F(BenchToolsTest, LedgerBenchNeedsEntriesToRead) {
 }
 
 TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
+  // The database's parent directories do not exist yet: ledger-scale makes
+  // them, as ledgerd would, for ledgerd's log beside the database.
+  const std::string db = PathIn("scale/runs/db");
   ASSERT_OK_AND_ASSIGN(
       ProcessOutput r,
       RunProcess({kLedgerScalePath, "--entries", "20000", "--clients", "2", "--batch", "500",
-                  "--proof-rpcs", "50", "--db", PathIn("scale-db"), "--json"},
+                  "--proof-rpcs", "50", "--db", db, "--json"},
                  absl::Minutes(5)));
   ASSERT_THAT(r, ExitedWith(0));
   const std::map<std::string, std::string> json = FlatJson(r.out);
@@ -219,15 +224,25 @@ TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
     EXPECT_LE(p90, peak);
   }
   EXPECT_GT(Number(json, "bytes_per_entry"), 300);  // at least the payloads
-  EXPECT_EQ(json.at("db"), absl::StrCat("\"", PathIn("scale-db"), "\""));
+  EXPECT_EQ(json.at("db"), absl::StrCat("\"", db, "\""));
+  EXPECT_TRUE(std::filesystem::exists(db + ".ledgerd.log"));
 
   // A database that exists already is refused, untouched.
   ASSERT_OK_AND_ASSIGN(ProcessOutput again,
-                       RunProcess({kLedgerScalePath, "--entries", "100", "--db",
-                                   PathIn("scale-db")},
+                       RunProcess({kLedgerScalePath, "--entries", "100", "--db", db},
                                   kProgramTimeout));
   EXPECT_THAT(again, ExitedWith(2));
   EXPECT_THAT(again.err, HasSubstr("already exists"));
+
+  // A parent that cannot be made (a file stands in its place) is an error
+  // that names it, before anything starts.
+  { std::ofstream(PathIn("a-file")) << "not a directory\n"; }
+  ASSERT_OK_AND_ASSIGN(ProcessOutput blocked,
+                       RunProcess({kLedgerScalePath, "--entries", "100", "--db",
+                                   PathIn("a-file/sub/db")},
+                                  kProgramTimeout));
+  EXPECT_THAT(blocked, ExitedWith(1));
+  EXPECT_THAT(blocked.err, HasSubstr(absl::StrCat("cannot make ", PathIn("a-file/sub"))));
 }
 
 }  // namespace
