@@ -132,7 +132,7 @@ case "$cmd" in
     bash tools/fuzz.sh "$@"
     ;;
   bench)
-    # Arguments go to tools/bench/compare (e.g. --json, --pg-duration 30).
+    # Arguments go to tools/bench/compare (e.g. --runs 3, --json).
     install_missing
     install_missing "${bench_packages[@]}"
     if [ ! -f build/CMakeCache.txt ]; then

@@ -2,7 +2,12 @@
 // phase against a real ledgerd (holding the demo organisation, so the
 // view phase folds real domain events), and ledger-scale builds a small
 // database with its own ledgerd. Both must report every figure they
-// document in --json. Timings are never asserted; counts are.
+// document in --json. tools/bench/compare, run twice with small loads
+// where PostgreSQL is installed, must report each run and their medians.
+// Timings are never asserted; counts are.
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -31,6 +36,8 @@ using ::testing::HasSubstr;
 constexpr char kLedgerBenchPath[] = LEDGER_BENCH_PATH;
 constexpr char kLedgerScalePath[] = LEDGER_SCALE_PATH;
 constexpr char kLedgerDemoPath[] = LEDGER_DEMO_PATH;
+constexpr char kCompareScript[] = COMPARE_SCRIPT;
+constexpr char kBuildDir[] = LEDGER_BUILD_DIR;
 
 // The members of a flat JSON object (no nesting, as both programs print),
 // each value as its JSON text.
@@ -59,6 +66,34 @@ void ExpectMembers(const std::map<std::string, std::string>& json,
   for (const std::string& key : keys) {
     EXPECT_EQ(json.count(key), 1u) << "no " << key << " in the JSON";
   }
+}
+
+// Every value of the member `key`, wherever it appears, in order.
+std::vector<double> AllNumbers(const std::string& text, const std::string& key) {
+  const std::regex member(absl::StrCat("\"", key, R"re(":(-?[0-9][0-9.eE+-]*))re"));
+  std::vector<double> values;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), member);
+       it != std::sregex_iterator(); ++it) {
+    double v = 0;
+    EXPECT_TRUE(absl::SimpleAtod((*it)[1].str(), &v)) << key << ": " << (*it)[1];
+    values.push_back(v);
+  }
+  return values;
+}
+
+// Whether Debian's PostgreSQL server programs, which postgres_peer drives,
+// are installed (the test command does not install them; postgres_peer
+// would, with apt-get).
+bool PostgresInstalled() {
+  std::error_code ec;
+  for (const auto& version : std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
+    bool all = true;
+    for (const char* program : {"postgres", "initdb", "pg_ctl", "pgbench"}) {
+      all = all && access((version.path() / "bin" / program).c_str(), X_OK) == 0;
+    }
+    if (all) return true;
+  }
+  return false;
 }
 
 class BenchToolsTest : public ::ledger::testing::TempDirTest {};
@@ -243,6 +278,62 @@ TEST_F(BenchToolsTest, LedgerScaleBuildsVerifiesRestartsAndReportsEveryFigure) {
                                   kProgramTimeout));
   EXPECT_THAT(blocked, ExitedWith(1));
   EXPECT_THAT(blocked.err, HasSubstr(absl::StrCat("cannot make ", PathIn("a-file/sub"))));
+}
+
+TEST_F(BenchToolsTest, CompareRepeatsTheComparisonAndReportsMediansAndRunsMet) {
+  if (!PostgresInstalled()) {
+    GTEST_SKIP() << "PostgreSQL is not installed (bash tools/dev.sh bench installs it)";
+  }
+  // Run as root, postgres_peer starts PostgreSQL as the postgres user, which
+  // must reach its directory inside this one.
+  std::filesystem::permissions(dir(), std::filesystem::perms::owner_all |
+                                          std::filesystem::perms::group_read |
+                                          std::filesystem::perms::group_exec |
+                                          std::filesystem::perms::others_read |
+                                          std::filesystem::perms::others_exec);
+  ASSERT_OK_AND_ASSIGN(
+      ProcessOutput r,
+      RunProcess({kCompareScript, kBuildDir, "--runs", "2", "--clients", "2", "--events", "300",
+                  "--batch", "50", "--batch-events", "2000", "--pg-duration", "1", "--dir",
+                  dir(), "--json"},
+                 absl::Minutes(2)));
+  ASSERT_THAT(r, ExitedWith(0));
+  const std::map<std::string, std::string> json = FlatJson(r.out);
+  EXPECT_EQ(Number(json, "run_count"), 2);
+  // Each run's own figures, in the order run.
+  const std::vector<double> health = AllNumbers(r.out, "ratio_unary_to_health");
+  const std::vector<double> postgres = AllNumbers(r.out, "ratio_unary_to_postgres");
+  const std::vector<double> batched = AllNumbers(r.out, "batched_events_per_sec");
+  ASSERT_EQ(health.size(), 2u);
+  ASSERT_EQ(postgres.size(), 2u);
+  // Each run prints its batched rate twice: in ledger-bench's object and
+  // beside the ratios.
+  ASSERT_EQ(batched.size(), 4u);
+  EXPECT_EQ(batched[0], batched[1]);
+  EXPECT_EQ(batched[2], batched[3]);
+  for (double v : {health[0], health[1], postgres[0], postgres[1], batched[0], batched[2]}) {
+    EXPECT_GT(v, 0);
+  }
+  // The median of two runs is their mean; a target counts the runs that
+  // reached it.
+  EXPECT_NEAR(Number(json, "median_ratio_unary_to_health"), (health[0] + health[1]) / 2, 1e-3);
+  EXPECT_NEAR(Number(json, "median_ratio_unary_to_postgres"), (postgres[0] + postgres[1]) / 2,
+              1e-3);
+  EXPECT_NEAR(Number(json, "median_batched_events_per_sec"), (batched[0] + batched[2]) / 2, 1);
+  const auto met = [](const std::vector<double>& v, double target) {
+    return static_cast<double>(std::count_if(v.begin(), v.end(),
+                                             [&](double x) { return x >= target; }));
+  };
+  EXPECT_EQ(Number(json, "runs_met_unary_to_health"), met(health, 0.7));
+  EXPECT_EQ(Number(json, "runs_met_unary_to_postgres"), met(postgres, 5));
+  EXPECT_EQ(Number(json, "runs_met_batched"), met({batched[0], batched[2]}, 150000));
+  // Nothing is left behind: each run's databases went with its directory.
+  EXPECT_TRUE(std::filesystem::is_empty(dir()));
+
+  ASSERT_OK_AND_ASSIGN(ProcessOutput usage,
+                       RunProcess({kCompareScript, kBuildDir, "--runs", "0"}, kProgramTimeout));
+  EXPECT_THAT(usage, ExitedWith(2));
+  EXPECT_THAT(usage.err, HasSubstr("--runs: a positive integer"));
 }
 
 }  // namespace
