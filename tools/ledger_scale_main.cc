@@ -957,7 +957,8 @@ int main(int argc, char** argv) {
     const std::filesystem::path parent =
         std::filesystem::path(config.db).lexically_normal().parent_path();
     std::error_code ec;
-    if (!parent.empty() && (std::filesystem::create_directories(parent, ec), ec)) {
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) {
       return Fail("--db", absl::FailedPreconditionError(absl::StrCat(
                               "cannot make ", parent.string(), ": ", ec.message())));
     }
