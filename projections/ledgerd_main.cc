@@ -14,6 +14,7 @@
 #include <string>
 #include <system_error>
 
+#include "absl/synchronization/mutex.h"
 #include "ledger/access_policy.h"
 #include "ledger/server.h"
 #include "projections/involvement_roles.h"
@@ -110,6 +111,12 @@ int main(int argc, char** argv) {
   // threshold as large blocks are freed, and memtables come from the heap,
   // where they leave holes.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // Debian builds Abseil without NDEBUG, so every absl::Mutex (gRPC locks
+  // its own with them, several times per call) would also record lock
+  // order in a process-wide graph to report potential deadlocks: a
+  // debugging aid, 4% of the server's CPU per health check and 2% per
+  // unary append (docs/performance.md, item 24).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ledger::ServerOptions options;
   involvement::InvolvementValidator validator;
   options.validator = &validator;

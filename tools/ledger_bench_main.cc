@@ -38,6 +38,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "clients/command_line.h"
 #include "clients/ledger_client.h"
@@ -1227,6 +1228,10 @@ int ReportFailure(const Failure& failure, const std::string& server) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As in ledgerd: Debian's Abseil would track every gRPC lock's order to
+  // report potential deadlocks, CPU this client would take from the server
+  // it measures on the same machine.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ledger::CommandLine cl(
       {"server", "phases", "clients", "events", "batch", "batched-events", "payload-bytes",
        "streams", "health-rpcs", "read-entries", "read-chunk", "catchup-entries",

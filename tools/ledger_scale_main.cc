@@ -43,6 +43,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/command_line.h"
@@ -903,6 +904,10 @@ std::string OwnDirectory() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As in ledgerd: Debian's Abseil would track every gRPC lock's order to
+  // report potential deadlocks, CPU this client would take from the server
+  // it measures on the same machine.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ledger::CommandLine cl({"entries", "db", "clients", "batch", "payload-bytes", "proof-rpcs",
                           "ledgerd", "ledger-verify"},
                          {"keep", "json", "help"});
