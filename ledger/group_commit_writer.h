@@ -205,6 +205,8 @@ class GroupCommitWriter {
   int next_batch_ = 0;
   std::vector<std::string_view> ids_scratch_;
   std::vector<int> index_scratch_;
+  std::string stream_key_scratch_;
+  std::string value_scratch_;
 
   std::atomic<uint64_t> committed_size_{0};
   mutable std::mutex checkpoint_mu_;

@@ -787,6 +787,64 @@ TEST_F(GroupCommitWriterTest, ConcurrentRetriesOfOneRequestAreRecordedOnce) {
   EXPECT_TRUE(Verify().intact);
 }
 
+TEST_F(GroupCommitWriterTest, ConcurrentSameIdsWithOtherContentAreAlreadyExists) {
+  // Callers racing with one event id but not all with the same content
+  // (usually in one group, so each later one is compared with the entry
+  // staged before it, not with a stored one): the first staged lands, the
+  // same content again is its duplicate, any other content is refused.
+  RecordingValidator validator;
+  WriterGate gate;
+  validator.on_validate = [&gate](const RecordingValidator::Call& call) {
+    gate.OnValidate(call);
+  };
+  options_.validator = &validator;
+  ASSERT_NO_FATAL_FAILURE(OpenLedger());
+
+  std::thread holder([&] { EXPECT_OK(Append(MakeAppendRequest("gate", "g", 1))); });
+  gate.WaitUntilHeld();
+  constexpr int kCallers = 8;
+  std::vector<AppendRequest> requests(kCallers, MakeAppendRequest("s", "raced", 1));
+  requests[1].mutable_events(0)->mutable_payload()->set_value("changed");
+  requests[3].mutable_events(0)->mutable_occurred_at()->set_seconds(5);
+  requests[5].mutable_events(0)->set_correlation_id("c");
+  requests[7].set_stream("t");
+  std::vector<absl::StatusOr<AppendResponse>> results(
+      kCallers, absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      gate.CallerStarting();
+      results[i] = Append(requests[i]);
+    });
+  }
+  gate.OpenWhenCallersStarted(kCallers);
+  holder.join();
+  for (std::thread& t : callers) t.join();
+
+  int original = -1;
+  for (int i = 0; i < kCallers; ++i) {
+    if (results[i].ok() && !results[i]->duplicate()) {
+      ASSERT_EQ(original, -1) << "callers " << original << " and " << i << " both appended";
+      original = i;
+    }
+  }
+  ASSERT_NE(original, -1);
+  const std::string recorded = requests[original].SerializeAsString();
+  for (int i = 0; i < kCallers; ++i) {
+    if (requests[i].SerializeAsString() == recorded) {
+      ASSERT_OK(results[i]) << "caller " << i;
+      EXPECT_EQ(results[i]->events(0).sequence(), results[original]->events(0).sequence());
+    } else {
+      EXPECT_THAT(results[i], StatusIs(absl::StatusCode::kAlreadyExists,
+                                       HasSubstr("with different content")))
+          << "caller " << i;
+    }
+  }
+  EXPECT_EQ(writer_->CommittedSize(), 2u);
+  EXPECT_EQ(StoredEntryCount(), 2u);
+  EXPECT_TRUE(Verify().intact);
+}
+
 TEST_F(GroupCommitWriterTest, ClockGoingBackwardsKeepsRecordedAtNonDecreasing) {
   ASSERT_NO_FATAL_FAILURE(OpenLedger());
   const std::vector<absl::Time> clock_readings = {
