@@ -31,8 +31,8 @@ struct GroupCommitWriter::Pending {
 };
 
 // Copies of byte strings that stay where they are until the arena goes:
-// the group's event ids and entries, which its index of event ids points
-// into. Blocks of 64 KiB, one of its own for anything larger.
+// the group's event ids, which its index of event ids is keyed by. Blocks
+// of 4 KiB, one of its own for anything larger.
 class ByteArena {
  public:
   std::string_view Copy(std::string_view bytes) {
@@ -52,7 +52,7 @@ class ByteArena {
   }
 
  private:
-  static constexpr size_t kBlock = 64 << 10;
+  static constexpr size_t kBlock = 4 << 10;
   std::vector<std::unique_ptr<char[]>> blocks_;
   std::vector<std::unique_ptr<char[]>> large_;
   size_t used_ = 0;
@@ -65,17 +65,22 @@ struct GroupCommitWriter::GroupState {
   CompactRange tree;
   absl::Time last_recorded;
   std::unordered_map<std::string, uint64_t> stream_versions;
-  // The group's event ids, each with its entry's bytes, for a retry in a
-  // later request of this group or the next to be compared with. (The
-  // entry's content digest is computed only then: for every event it
-  // would cost a tenth of the stager's time.) Keys and entries are copies
-  // in `arena`.
+  // The group's event ids (copies in `arena`), each with where its
+  // entry's bytes are in the group's write batch, for a retry in a later
+  // request of this group or the next to be compared with. The entry's
+  // content digest is computed only then: for every event it would cost a
+  // tenth of the stager's time.
   struct StagedEventId {
     EventIdRecord record;
-    std::string_view entry;
+    size_t entry_offset;  // in batch->Data()
+    size_t entry_size;
   };
   absl::flat_hash_map<absl::string_view, StagedEventId> event_ids;
   ByteArena arena;
+  // The group's write batch. It is not changed once the group has been
+  // staged, until the group after next stages into it (NextBatch): by then
+  // nothing looks this group's events up.
+  const rocksdb::WriteBatch* batch = nullptr;
   // Only kept when a validator needs to see the stream's history: the
   // entries of each stream that may not be durable yet. The first
   // `inherited` are the in-flight group's (for streams both groups touch),
@@ -88,12 +93,22 @@ struct GroupCommitWriter::GroupState {
   // The group being written while this one is staged, or null.
   const GroupState* parent = nullptr;
 
-  const StagedEventId* FindEventId(std::string_view id) const {
+  // An event staged in this group or the one being written: its record,
+  // and its entry's bytes (valid until this group's batch next grows).
+  struct Found {
+    EventIdRecord record;
+    std::string_view entry;
+  };
+  std::optional<Found> FindEventId(std::string_view id) const {
     const absl::string_view key(id.data(), id.size());
     for (const GroupState* g = this; g != nullptr; g = g->parent) {
-      if (auto it = g->event_ids.find(key); it != g->event_ids.end()) return &it->second;
+      if (auto it = g->event_ids.find(key); it != g->event_ids.end()) {
+        const StagedEventId& e = it->second;
+        return Found{e.record,
+                     std::string_view(g->batch->Data()).substr(e.entry_offset, e.entry_size)};
+      }
     }
-    return nullptr;
+    return std::nullopt;
   }
 };
 
@@ -543,6 +558,7 @@ void GroupCommitWriter::StageGroup(std::deque<Pending*>& group) {
   fresh.tree = tree_;
   fresh.last_recorded = last_recorded_;
   fresh.parent = in_flight_ ? &in_flight_->state : nullptr;
+  fresh.batch = staged->batch;
   staged->results.reserve(staged->group.size());
   size_t events = 0;
   for (const Pending* p : staged->group) events += static_cast<size_t>(p->request->events_size());
@@ -640,7 +656,8 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
   unstaged_index.clear();
   for (int i = 0; i < n; ++i) {
     const std::string& id = req.events(i).event_id();
-    if (const GroupState::StagedEventId* staged = state.FindEventId(id); staged != nullptr) {
+    if (const std::optional<GroupState::Found> staged = state.FindEventId(id);
+        staged.has_value()) {
       records[i] = staged->record;
       StoredEntryView view;
       if (absl::Status read = view.Read(staged->entry); !read.ok()) {
@@ -786,6 +803,8 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     const Entry& e = entries[i];
     const EventIdRecord rec{e.sequence(), e.stream_version()};
     batch.Put(store_->entries(), EntryKey(e.sequence()), bytes[i]);
+    // A record in a write batch ends with its value.
+    const size_t entry_offset = batch.GetDataSize() - bytes[i].size();
     stream_key.clear();
     AppendStreamIndexKey(&stream_key, stream, e.stream_version());
     value.clear();
@@ -798,8 +817,8 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
       store_->PutNode(&batch, level, index, h);
     });
     const std::string_view id = state.arena.Copy(e.event_id());
-    state.event_ids[absl::string_view(id.data(), id.size())] = {rec,
-                                                              state.arena.Copy(bytes[i])};
+    state.event_ids[absl::string_view(id.data(), id.size())] = {rec, entry_offset,
+                                                              bytes[i].size()};
     auto* out = resp.add_events();
     out->set_sequence(e.sequence());
     out->set_stream_version(e.stream_version());
