@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -101,6 +102,10 @@ class GroupCommitWriterTest : public ::ledger::testing::TempDirTest {
                                         std::string_view actor = "tester") {
     return writer_->Append(request, actor);
   }
+
+  // Append as "tester", for helpers outside the fixture.
+  const std::function<absl::StatusOr<AppendResponse>(const AppendRequest&)> append_ =
+      [this](const AppendRequest& request) { return Append(request); };
 
   // Appends and expects success; returns the response (empty on failure).
   AppendResponse MustAppend(const AppendRequest& request) {
@@ -688,6 +693,31 @@ class WriterGate {
   int callers_ = 0;
 };
 
+// Appends each of `requests` from a thread of its own while the writer is
+// held inside the validation of an append to the stream "gate" (`gate`
+// must be wired to the ledger's validator), so that usually all of them
+// are queued when it is let go and are staged in one group. Their results,
+// in request order.
+std::vector<absl::StatusOr<AppendResponse>> AppendBehindGate(
+    WriterGate& gate, const std::vector<AppendRequest>& requests,
+    const std::function<absl::StatusOr<AppendResponse>(const AppendRequest&)>& append) {
+  std::thread holder([&] { EXPECT_OK(append(MakeAppendRequest("gate", "g", 1))); });
+  gate.WaitUntilHeld();
+  std::vector<absl::StatusOr<AppendResponse>> results(requests.size(),
+                                                      absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    callers.emplace_back([&, i] {
+      gate.CallerStarting();
+      results[i] = append(requests[i]);
+    });
+  }
+  gate.OpenWhenCallersStarted(static_cast<int>(requests.size()));
+  holder.join();
+  for (std::thread& t : callers) t.join();
+  return results;
+}
+
 TEST_F(GroupCommitWriterTest, ValidatorSeesEarlierAppendsOfConcurrentCallers) {
   // Later appends of one group must see the earlier ones, staged but not
   // yet written; whatever the grouping, each validation must see every
@@ -701,21 +731,12 @@ TEST_F(GroupCommitWriterTest, ValidatorSeesEarlierAppendsOfConcurrentCallers) {
   ASSERT_NO_FATAL_FAILURE(OpenLedger());
   MustAppend(MakeAppendRequest("shared", "before", 1));
 
-  std::thread holder([&] { EXPECT_OK(Append(MakeAppendRequest("gate", "g", 1))); });
-  gate.WaitUntilHeld();
   constexpr int kCallers = 6;
-  std::vector<std::thread> callers;
+  std::vector<AppendRequest> requests;
   for (int i = 0; i < kCallers; ++i) {
-    callers.emplace_back([&, i] {
-      const AppendRequest req =
-          MakeAppendRequest("shared", absl::StrCat("c", i), 1 + i % 2);
-      gate.CallerStarting();
-      EXPECT_OK(Append(req));
-    });
+    requests.push_back(MakeAppendRequest("shared", absl::StrCat("c", i), 1 + i % 2));
   }
-  gate.OpenWhenCallersStarted(kCallers);
-  holder.join();
-  for (std::thread& t : callers) t.join();
+  for (const auto& result : AppendBehindGate(gate, requests, append_)) EXPECT_OK(result);
 
   // Event ids of "shared" in version order, from the store.
   ASSERT_OK_AND_ASSIGN(uint64_t version, store_->StreamVersion("shared"));
@@ -752,22 +773,10 @@ TEST_F(GroupCommitWriterTest, ConcurrentRetriesOfOneRequestAreRecordedOnce) {
   options_.validator = &validator;
   ASSERT_NO_FATAL_FAILURE(OpenLedger());
 
-  std::thread holder([&] { EXPECT_OK(Append(MakeAppendRequest("gate", "g", 1))); });
-  gate.WaitUntilHeld();
   constexpr int kCallers = 8;
-  std::vector<absl::StatusOr<AppendResponse>> results(
-      kCallers, absl::UnknownError("not run"));
-  std::vector<std::thread> callers;
-  for (int i = 0; i < kCallers; ++i) {
-    callers.emplace_back([&, i] {
-      const AppendRequest req = MakeAppendRequest("s", "retried", 3);
-      gate.CallerStarting();
-      results[i] = Append(req);
-    });
-  }
-  gate.OpenWhenCallersStarted(kCallers);
-  holder.join();
-  for (std::thread& t : callers) t.join();
+  const std::vector<absl::StatusOr<AppendResponse>> results = AppendBehindGate(
+      gate, std::vector<AppendRequest>(kCallers, MakeAppendRequest("s", "retried", 3)),
+      append_);
 
   int originals = 0;
   for (int i = 0; i < kCallers; ++i) {
@@ -800,26 +809,14 @@ TEST_F(GroupCommitWriterTest, ConcurrentSameIdsWithOtherContentAreAlreadyExists)
   options_.validator = &validator;
   ASSERT_NO_FATAL_FAILURE(OpenLedger());
 
-  std::thread holder([&] { EXPECT_OK(Append(MakeAppendRequest("gate", "g", 1))); });
-  gate.WaitUntilHeld();
   constexpr int kCallers = 8;
   std::vector<AppendRequest> requests(kCallers, MakeAppendRequest("s", "raced", 1));
   requests[1].mutable_events(0)->mutable_payload()->set_value("changed");
   requests[3].mutable_events(0)->mutable_occurred_at()->set_seconds(5);
   requests[5].mutable_events(0)->set_correlation_id("c");
   requests[7].set_stream("t");
-  std::vector<absl::StatusOr<AppendResponse>> results(
-      kCallers, absl::UnknownError("not run"));
-  std::vector<std::thread> callers;
-  for (int i = 0; i < kCallers; ++i) {
-    callers.emplace_back([&, i] {
-      gate.CallerStarting();
-      results[i] = Append(requests[i]);
-    });
-  }
-  gate.OpenWhenCallersStarted(kCallers);
-  holder.join();
-  for (std::thread& t : callers) t.join();
+  const std::vector<absl::StatusOr<AppendResponse>> results =
+      AppendBehindGate(gate, requests, append_);
 
   int original = -1;
   for (int i = 0; i < kCallers; ++i) {
