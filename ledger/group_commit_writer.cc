@@ -562,7 +562,7 @@ void GroupCommitWriter::StageGroup(std::deque<Pending*>& group) {
   staged->results.reserve(staged->group.size());
   size_t events = 0;
   for (const Pending* p : staged->group) events += static_cast<size_t>(p->request->events_size());
-  staged->state.event_ids.reserve(events);
+  fresh.event_ids.reserve(events);
   for (Pending* p : staged->group) {
     staged->results.push_back(Stage(*p, staged->state, *staged->batch));
   }

@@ -103,10 +103,6 @@ class GroupCommitWriterTest : public ::ledger::testing::TempDirTest {
     return writer_->Append(request, actor);
   }
 
-  // Append as "tester", for helpers outside the fixture.
-  const std::function<absl::StatusOr<AppendResponse>(const AppendRequest&)> append_ =
-      [this](const AppendRequest& request) { return Append(request); };
-
   // Appends and expects success; returns the response (empty on failure).
   AppendResponse MustAppend(const AppendRequest& request) {
     absl::StatusOr<AppendResponse> resp = Append(request);
@@ -693,42 +689,50 @@ class WriterGate {
   int callers_ = 0;
 };
 
-// Appends each of `requests` from a thread of its own while the writer is
-// held inside the validation of an append to the stream "gate" (`gate`
-// must be wired to the ledger's validator), so that usually all of them
-// are queued when it is let go and are staged in one group. Their results,
-// in request order.
-std::vector<absl::StatusOr<AppendResponse>> AppendBehindGate(
-    WriterGate& gate, const std::vector<AppendRequest>& requests,
-    const std::function<absl::StatusOr<AppendResponse>(const AppendRequest&)>& append) {
-  std::thread holder([&] { EXPECT_OK(append(MakeAppendRequest("gate", "g", 1))); });
-  gate.WaitUntilHeld();
-  std::vector<absl::StatusOr<AppendResponse>> results(requests.size(),
-                                                      absl::UnknownError("not run"));
-  std::vector<std::thread> callers;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    callers.emplace_back([&, i] {
-      gate.CallerStarting();
-      results[i] = append(requests[i]);
-    });
+// A ledger whose writer the tests hold inside the validation of an
+// append to the stream "gate" while callers queue behind it.
+class GatedWriterTest : public GroupCommitWriterTest {
+ protected:
+  // Opens the ledger with validator_, which stops at gate_.
+  void OpenGatedLedger() {
+    validator_.on_validate = [this](const RecordingValidator::Call& call) {
+      gate_.OnValidate(call);
+    };
+    options_.validator = &validator_;
+    OpenLedger();
   }
-  gate.OpenWhenCallersStarted(static_cast<int>(requests.size()));
-  holder.join();
-  for (std::thread& t : callers) t.join();
-  return results;
-}
 
-TEST_F(GroupCommitWriterTest, ValidatorSeesEarlierAppendsOfConcurrentCallers) {
+  // Appends each of `requests` from a thread of its own while the writer
+  // is held at the gate, so that usually all of them are queued when it is
+  // let go and are staged in one group. Their results, in request order.
+  std::vector<absl::StatusOr<AppendResponse>> AppendBehindGate(
+      const std::vector<AppendRequest>& requests) {
+    std::thread holder([&] { EXPECT_OK(Append(MakeAppendRequest("gate", "g", 1))); });
+    gate_.WaitUntilHeld();
+    std::vector<absl::StatusOr<AppendResponse>> results(requests.size(),
+                                                        absl::UnknownError("not run"));
+    std::vector<std::thread> callers;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      callers.emplace_back([&, i] {
+        gate_.CallerStarting();
+        results[i] = Append(requests[i]);
+      });
+    }
+    gate_.OpenWhenCallersStarted(static_cast<int>(requests.size()));
+    holder.join();
+    for (std::thread& t : callers) t.join();
+    return results;
+  }
+
+  RecordingValidator validator_;
+  WriterGate gate_;
+};
+
+TEST_F(GatedWriterTest, ValidatorSeesEarlierAppendsOfConcurrentCallers) {
   // Later appends of one group must see the earlier ones, staged but not
   // yet written; whatever the grouping, each validation must see every
   // earlier event of its stream.
-  RecordingValidator validator;
-  WriterGate gate;
-  validator.on_validate = [&gate](const RecordingValidator::Call& call) {
-    gate.OnValidate(call);
-  };
-  options_.validator = &validator;
-  ASSERT_NO_FATAL_FAILURE(OpenLedger());
+  ASSERT_NO_FATAL_FAILURE(OpenGatedLedger());
   MustAppend(MakeAppendRequest("shared", "before", 1));
 
   constexpr int kCallers = 6;
@@ -736,7 +740,7 @@ TEST_F(GroupCommitWriterTest, ValidatorSeesEarlierAppendsOfConcurrentCallers) {
   for (int i = 0; i < kCallers; ++i) {
     requests.push_back(MakeAppendRequest("shared", absl::StrCat("c", i), 1 + i % 2));
   }
-  for (const auto& result : AppendBehindGate(gate, requests, append_)) EXPECT_OK(result);
+  for (const auto& result : AppendBehindGate(requests)) EXPECT_OK(result);
 
   // Event ids of "shared" in version order, from the store.
   ASSERT_OK_AND_ASSIGN(uint64_t version, store_->StreamVersion("shared"));
@@ -747,7 +751,7 @@ TEST_F(GroupCommitWriterTest, ValidatorSeesEarlierAppendsOfConcurrentCallers) {
     ids.push_back(ReadEntry(seq).event_id());
   }
   int shared_calls = 0;
-  for (const RecordingValidator::Call& call : validator.calls()) {
+  for (const RecordingValidator::Call& call : validator_.calls()) {
     if (call.stream != "shared") continue;
     ++shared_calls;
     ASSERT_FALSE(call.proposed.empty());
@@ -762,21 +766,14 @@ TEST_F(GroupCommitWriterTest, ValidatorSeesEarlierAppendsOfConcurrentCallers) {
   EXPECT_TRUE(Verify().intact);
 }
 
-TEST_F(GroupCommitWriterTest, ConcurrentRetriesOfOneRequestAreRecordedOnce) {
+TEST_F(GatedWriterTest, ConcurrentRetriesOfOneRequestAreRecordedOnce) {
   // Retries racing each other (usually in one group) must land once: one
   // caller appends, the others get the same positions as duplicates.
-  RecordingValidator validator;
-  WriterGate gate;
-  validator.on_validate = [&gate](const RecordingValidator::Call& call) {
-    gate.OnValidate(call);
-  };
-  options_.validator = &validator;
-  ASSERT_NO_FATAL_FAILURE(OpenLedger());
+  ASSERT_NO_FATAL_FAILURE(OpenGatedLedger());
 
   constexpr int kCallers = 8;
   const std::vector<absl::StatusOr<AppendResponse>> results = AppendBehindGate(
-      gate, std::vector<AppendRequest>(kCallers, MakeAppendRequest("s", "retried", 3)),
-      append_);
+      std::vector<AppendRequest>(kCallers, MakeAppendRequest("s", "retried", 3)));
 
   int originals = 0;
   for (int i = 0; i < kCallers; ++i) {
@@ -796,18 +793,12 @@ TEST_F(GroupCommitWriterTest, ConcurrentRetriesOfOneRequestAreRecordedOnce) {
   EXPECT_TRUE(Verify().intact);
 }
 
-TEST_F(GroupCommitWriterTest, ConcurrentSameIdsWithOtherContentAreAlreadyExists) {
+TEST_F(GatedWriterTest, ConcurrentSameIdsWithOtherContentAreAlreadyExists) {
   // Callers racing with one event id but not all with the same content
   // (usually in one group, so each later one is compared with the entry
   // staged before it, not with a stored one): the first staged lands, the
   // same content again is its duplicate, any other content is refused.
-  RecordingValidator validator;
-  WriterGate gate;
-  validator.on_validate = [&gate](const RecordingValidator::Call& call) {
-    gate.OnValidate(call);
-  };
-  options_.validator = &validator;
-  ASSERT_NO_FATAL_FAILURE(OpenLedger());
+  ASSERT_NO_FATAL_FAILURE(OpenGatedLedger());
 
   constexpr int kCallers = 8;
   std::vector<AppendRequest> requests(kCallers, MakeAppendRequest("s", "raced", 1));
@@ -816,7 +807,7 @@ TEST_F(GroupCommitWriterTest, ConcurrentSameIdsWithOtherContentAreAlreadyExists)
   requests[5].mutable_events(0)->set_correlation_id("c");
   requests[7].set_stream("t");
   const std::vector<absl::StatusOr<AppendResponse>> results =
-      AppendBehindGate(gate, requests, append_);
+      AppendBehindGate(requests);
 
   int original = -1;
   for (int i = 0; i < kCallers; ++i) {
