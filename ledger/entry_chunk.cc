@@ -27,36 +27,63 @@ bool Cancelled(const ChunkReadOptions& o) {
   return o.cancel != nullptr && o.cancel->load(std::memory_order_relaxed);
 }
 
+// Whether node (level, index) is stored as `h` and followed by the key
+// that should follow it (NodeKeyAfter): checked for every node, this and
+// the family's first key leave no room for a stray key anywhere. Seeks
+// only when `it` is not already at the node's key, so nodes checked in key
+// order cost one step each.
+bool NodeStoredAs(rocksdb::Iterator* it, int level, uint64_t index, const Hash& h,
+                  uint64_t log_size) {
+  const std::string key = NodeKey(level, index);
+  if (!it->Valid() || it->key() != rocksdb::Slice(key)) it->Seek(key);
+  if (!it->Valid() || it->key() != rocksdb::Slice(key) ||
+      it->value() != rocksdb::Slice(reinterpret_cast<const char*>(h.data()), h.size())) {
+    return false;
+  }
+  it->Next();
+  const std::optional<std::string> after = NodeKeyAfter(level, index, log_size);
+  return after.has_value() ? it->Valid() && it->key() == rocksdb::Slice(*after)
+                           : !it->Valid();
+}
+
 // Compares the stored nodes of the complete subtrees inside
-// [begin, begin + count), level by level up to `top_level`, and
-// the key that follows the last node of each level.
+// [begin, begin + count), up to level `top_level`, in key order: the
+// tiles' levels tile by tile, then each level above them.
 bool ChunkNodesMatch(rocksdb::Iterator* it, uint64_t begin, const Hash* leaves,
                      uint64_t count, uint64_t log_size, int top_level,
                      std::optional<Hash>* root) {
-  std::vector<Hash> level(leaves, leaves + count);
+  // levels[l][j]: node (l, (begin >> l) + j).
+  std::vector<std::vector<Hash>> levels(top_level + 1);
+  levels[0].assign(leaves, leaves + count);
   const uint64_t end = begin + count;
-  for (int l = 0; l <= top_level; ++l) {
-    const uint64_t lo = begin >> l, hi = end >> l;
-    if (hi == lo) break;
-    if (l > 0) {
-      for (uint64_t j = 0; j < hi - lo; ++j) {
-        level[j] = NodeHash(level[2 * j], level[2 * j + 1]);
+  for (int l = 1; l <= top_level; ++l) {
+    const uint64_t width = (end >> l) - (begin >> l);
+    if (width == 0) break;
+    const std::vector<Hash>& below = levels[l - 1];
+    levels[l].resize(width);
+    for (uint64_t j = 0; j < width; ++j) {
+      levels[l][j] = NodeHash(below[2 * j], below[2 * j + 1]);
+    }
+  }
+  if (levels[top_level].size() == 1) *root = levels[top_level][0];
+  auto stored = [&](int l, uint64_t index) {
+    return NodeStoredAs(it, l, index, levels[l][index - (begin >> l)], log_size);
+  };
+
+  const int top_tiled = std::min(top_level, kTileLevel - 1);
+  if (top_tiled >= kLowestStoredNodeLevel && count >= (uint64_t{1} << kLowestStoredNodeLevel)) {
+    for (uint64_t tile = begin >> kTileLevel; tile <= (end - 1) >> kTileLevel; ++tile) {
+      for (const TileNode& n : TileNodesInKeyOrder()) {
+        if (n.level > top_tiled) continue;
+        const uint64_t index = (tile << (kTileLevel - n.level)) | n.i;
+        if (index < (begin >> n.level) || index >= (end >> n.level)) continue;
+        if (!stored(n.level, index)) return false;
       }
     }
-    if (l == top_level) *root = level[0];
-    if (l < kLowestStoredNodeLevel) continue;  // not stored: nothing to compare
-    it->Seek(NodeKey(l, lo));
-    for (uint64_t j = 0; j < hi - lo; ++j, it->Next()) {
-      if (!it->Valid() || it->key() != rocksdb::Slice(NodeKey(l, lo + j)) ||
-          it->value() != rocksdb::Slice(reinterpret_cast<const char*>(level[j].data()),
-                                        level[j].size())) {
-        return false;
-      }
-    }
-    const std::optional<std::string> after = NodeKeyAfter(l, hi - 1, log_size);
-    if (after.has_value() ? !it->Valid() || it->key() != rocksdb::Slice(*after)
-                          : it->Valid()) {
-      return false;
+  }
+  for (int l = kTileLevel; l <= top_level; ++l) {
+    for (uint64_t index = begin >> l; index < (end >> l); ++index) {
+      if (!stored(l, index)) return false;
     }
   }
   return it->status().ok();
@@ -72,13 +99,6 @@ rocksdb::ReadOptions ScanReadOptions(const rocksdb::Snapshot* snapshot,
   ro.fill_cache = false;
   ro.readahead_size = readahead;
   return ro;
-}
-
-std::optional<std::string> NodeKeyAfter(int level, uint64_t index,
-                                        uint64_t log_size) {
-  if (index + 1 < (log_size >> level)) return NodeKey(level, index + 1);
-  if (level < 63 && (log_size >> (level + 1)) > 0) return NodeKey(level + 1, 0);
-  return std::nullopt;
 }
 
 ChunkResult CheckEntryChunk(const ChunkReadOptions& options, uint64_t begin,
@@ -200,23 +220,12 @@ void UpperNodeChecker::Check(int level, uint64_t index, const Hash& h) {
   if (it == nullptr) {
     it.reset(options_.db->NewIterator(ScanReadOptions(options_.snapshot, 0),
                                       options_.nodes));
-    it->Seek(NodeKey(level, 0));
   }
-  if (!it->Valid() || it->key() != rocksdb::Slice(NodeKey(level, index)) ||
-      it->value() != rocksdb::Slice(AsBytes(h).data(), h.size())) {
-    match_ = false;
-  }
-  if (it->Valid()) it->Next();
+  if (!NodeStoredAs(it.get(), level, index, h, options_.log_size)) match_ = false;
 }
 
 bool UpperNodeChecker::AllMatch() {
   for (auto& [level, it] : levels_) {
-    const std::optional<std::string> after =
-        NodeKeyAfter(level, (options_.log_size >> level) - 1, options_.log_size);
-    if (after.has_value() ? !it->Valid() || it->key() != rocksdb::Slice(*after)
-                          : it->Valid()) {
-      match_ = false;
-    }
     if (!it->status().ok()) match_ = false;
   }
   return match_;

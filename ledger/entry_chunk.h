@@ -99,7 +99,8 @@ ChunkResult CheckEntryChunk(const ChunkReadOptions& options, uint64_t begin,
 
 // Checks the stored tree nodes above the chunks' subtrees (levels above
 // `chunk_level`), which the chunks' roots give: each root is added in log
-// order, and the nodes it completes are compared in key order per level.
+// order, and the nodes it completes are compared, each with the key that
+// follows it, through one iterator per level.
 //
 // Thread safety: none; one caller.
 class UpperNodeChecker {
@@ -109,8 +110,8 @@ class UpperNodeChecker {
 
   void AddChunkRoot(const Hash& root);
 
-  // True when every node was stored as computed, and each level's last
-  // node is followed by the key that should follow it.
+  // True when every node was stored as computed and followed by the key
+  // that should follow it.
   bool AllMatch();
 
  private:
@@ -122,12 +123,6 @@ class UpperNodeChecker {
   std::map<int, std::unique_ptr<rocksdb::Iterator>> levels_;
   bool match_ = true;
 };
-
-// The key that must follow node (level, index) in the nodes family of a
-// tree of `log_size` leaves: the next node of the level, else the first of
-// the level above, else none (the end of the family).
-std::optional<std::string> NodeKeyAfter(int level, uint64_t index,
-                                        uint64_t log_size);
 
 }  // namespace ledger
 

@@ -3,6 +3,7 @@
 #ifndef LEDGER_KEYS_H_
 #define LEDGER_KEYS_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -59,20 +60,55 @@ struct LogHead {
 std::string EncodeLogHead(const LogHead& h);
 std::optional<LogHead> DecodeLogHead(std::string_view bytes);
 
-// Key in the `nodes` family: one byte of level, then the big-endian index
-// (see ledger/merkle.h for what (level, index) names). Value: 32 bytes.
-// Only levels kLowestStoredNodeLevel and up are stored: a node below it
-// covers at most 4 entries and is computed from them when asked for
-// (LedgerStore::GetNode); storing levels 0 to 2 cost 1.75 RocksDB keys per
-// entry, a third of the writer's (docs/performance.md).
+// Keys in the `nodes` family (see ledger/merkle.h for what (level, index)
+// names). Value: 32 bytes. Only levels kLowestStoredNodeLevel and up are
+// stored: a node below it covers at most 4 entries and is computed from
+// them when asked for (LedgerStore::GetNode); storing levels 0 to 2 cost
+// 1.75 RocksDB keys per entry, a third of the writer's
+// (docs/performance.md).
+//
+// Levels 3 to 8 are stored in tiles: the 126 nodes of those levels under
+// one node of level kTileLevel (512 leaves) have adjacent keys, so the six
+// a proof needs from them lie in one or two blocks instead of six. A tile
+// key is 0x00, the big-endian tile number (first leaf / 512), then one
+// byte: the node's in-order position among the tile's nodes, counted in
+// level-3 widths, ((2 * i + 1) << (level - 3)) for the tile's i-th node of
+// its level. In-order puts a node's close relatives next to it, so a
+// proof's siblings at levels 3 to 7 are within 16 keys of each other.
+// Levels kTileLevel and up keep one byte of level, then the big-endian
+// index.
 inline constexpr int kLowestStoredNodeLevel = 3;
+inline constexpr int kTileLevel = 9;
 std::string NodeKey(int level, uint64_t index);
-// Splits a `nodes` key; nullopt when malformed.
+// Appends NodeKey(level, index) to `out`.
+void AppendNodeKey(std::string* out, int level, uint64_t index);
+// Splits a `nodes` key; nullopt unless NodeKey gives it for a stored
+// level.
 struct NodeKeyParts {
   int level;
   uint64_t index;
 };
 std::optional<NodeKeyParts> ParseNodeKey(std::string_view key);
+// A node of a tile: the `i`-th of its level in the tile.
+struct TileNode {
+  int level;
+  uint64_t i;
+};
+inline constexpr int kTileNodes = (1 << (kTileLevel - kLowestStoredNodeLevel + 1)) - 2;  // 126
+// A tile's nodes in the order of their keys.
+const std::array<TileNode, kTileNodes>& TileNodesInKeyOrder();
+// Format 3's key of a node: one byte of level, then the big-endian index,
+// at every level (the upgrade's input).
+std::string Format3NodeKey(int level, uint64_t index);
+
+// The key that follows node (level, index) in the `nodes` family of a
+// tree of `log_size` leaves (a node of a complete subtree of them, at a
+// stored level): nullopt when it is the family's last.
+std::optional<std::string> NodeKeyAfter(int level, uint64_t index,
+                                        uint64_t log_size);
+// The family's first key in a tree of `log_size` leaves; nullopt when it
+// has none (fewer than 8 leaves).
+std::optional<std::string> FirstNodeKey(uint64_t log_size);
 
 // Keys of the `meta` family.
 inline constexpr std::string_view kMetaHeadKey = "head";
@@ -84,11 +120,13 @@ inline constexpr std::string_view kMetaOriginKey = "origin";
 // pin their own copy.
 inline constexpr std::string_view kMetaVerifierKeyKey = "verifier_key";
 inline constexpr std::string_view kMetaFormatKey = "format";
-inline constexpr std::string_view kFormatVersion = "involvement-ledger/3";
+inline constexpr std::string_view kFormatVersion = "involvement-ledger/4";
 // The earlier formats, which a read-write open upgrades in place
-// (LedgerStore::Open). Format 2: the same, with a 32-byte content digest
-// after each `event_ids` record. Format 1: as format 2, with tree levels 0
-// to 2 stored too.
+// (LedgerStore::Open). Format 3: the same, with every `nodes` key one byte
+// of level and the big-endian index (Format3NodeKey). Format 2: as format
+// 3, with a 32-byte content digest after each `event_ids` record. Format
+// 1: as format 2, with tree levels 0 to 2 stored too.
+inline constexpr std::string_view kFormatVersion3 = "involvement-ledger/3";
 inline constexpr std::string_view kFormatVersion2 = "involvement-ledger/2";
 inline constexpr std::string_view kFormatVersion1 = "involvement-ledger/1";
 // Size of an `event_ids` value in format 2 (the upgrade's input) and now.

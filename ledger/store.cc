@@ -144,12 +144,14 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
     t.metadata_cache_options.top_level_index_pinning = rocksdb::PinningTier::kNone;
   }
   // Memtable insert hints. One group's keys in `nodes` interleave the
-  // levels (leaf 15 closes nodes at levels 3 and 4), and in `streams` the
-  // streams of its requests; within one level, or one stream, they only
-  // ascend. A hint per level (the key's first byte) and per stream lets
-  // each insert start where the last one of its kind ended instead of
-  // searching the skip list from the top: at 1,000 events per request that
-  // was a large share of the writer thread's time.
+  // tiles' levels and the upper levels (leaf 511 closes nodes at levels 3
+  // to 9), and in `streams` the streams of its requests. Tile keys (first
+  // byte 0x00) are written close to the one before (a tile's nodes in
+  // in-order positions, tile after tile), and within one upper level, or
+  // one stream, keys only ascend. A hint per key's first byte and per
+  // stream lets each insert start near where the last one of its kind
+  // ended instead of searching the skip list from the top: at 1,000 events
+  // per request that was a large share of the writer thread's time.
   if (name == "nodes") {
     // A proof reads O(log n) scattered 41-byte nodes: smaller blocks mean
     // less to read and checksum per node (at 1M leaves, inclusion proofs
@@ -298,15 +300,95 @@ absl::Status UpgradeEventIdRecords(const LedgerStore& store, const std::string& 
   rocksdb::WriteOptions synced;
   synced.sync = true;
   RETURN_IF_ERROR(FromRocksStatus(
-      db->Put(synced, store.meta(), std::string(kMetaFormatKey), std::string(kFormatVersion)),
+      db->Put(synced, store.meta(), std::string(kMetaFormatKey), std::string(kFormatVersion3)),
       "cannot upgrade the database"));
   std::fprintf(stderr,
                "upgraded %s from format '%s' to '%s': %llu event-id records checked against "
                "their entries and rewritten without a content digest (a retried event is "
                "compared with its stored entry)\n",
                path.c_str(), std::string(kFormatVersion2).c_str(),
-               std::string(kFormatVersion).c_str(),
+               std::string(kFormatVersion3).c_str(),
                static_cast<unsigned long long>(rewritten));
+  return absl::OkStatus();
+}
+
+// Format 3 -> 4: the nodes of levels 3 to 8 move to tile keys (NodeKey;
+// the values and the upper levels' keys stay). The new keys are written
+// skipping the write-ahead log and flushed; then one synced batch removes
+// the old keys and writes the new marker. A crash at any point before it
+// leaves a format-3 database with its old keys whole (and perhaps some new
+// ones, which the next read-write open writes again); after it, format 4.
+absl::Status UpgradeNodeKeys(const LedgerStore& store, const std::string& path) {
+  rocksdb::DB* db = store.db();
+  rocksdb::ColumnFamilyHandle* nodes = store.nodes();
+  const std::string old_begin = Format3NodeKey(kLowestStoredNodeLevel, 0);
+  const std::string old_end = Format3NodeKey(kTileLevel, 0);
+  const rocksdb::Slice old_end_slice(old_end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &old_end_slice;
+  ro.fill_cache = false;
+  rocksdb::WriteOptions no_wal;
+  no_wal.disableWAL = true;
+  constexpr uint64_t kBatchNodes = 65536;
+  constexpr uint64_t kReportEvery = 1000000;
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  // Tile keys start with 0x00, as format 1's level-0 keys did. RocksDB 7.8
+  // keeps one memtable insert hint per key prefix for a memtable's point
+  // keys and its range deletions alike, so a tile key written into the
+  // memtable that holds the format 1 -> 2 upgrade's range deletion (from
+  // level 0's first key) would be inserted at a position taken from the
+  // other list, and fail RocksDB's own assertion. Flushed first, the
+  // memtable is a new one.
+  RETURN_IF_ERROR(FromRocksStatus(db->Flush(flush, nodes), "cannot upgrade the database"));
+  rocksdb::WriteBatch batch;
+  uint64_t moved = 0;
+  std::string key;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, nodes));
+  for (it->Seek(old_begin); it->Valid(); it->Next()) {
+    const std::string_view old_key = it->key().ToStringView();
+    if (old_key.size() != 9 || it->value().size() != sizeof(Hash)) {
+      return absl::DataLossError(absl::StrCat(
+          "cannot upgrade ", path, ": the nodes family holds a malformed record (key ",
+          HexEncode(old_key),
+          "); the database is left in format 3, with nothing lost; run ledger-verify "
+          "from a release before format 4 on a copy"));
+    }
+    key.clear();
+    AppendNodeKey(&key, static_cast<uint8_t>(old_key[0]),
+                  *DecodeBigEndian64(old_key.substr(1)));
+    batch.Put(nodes, key, it->value());
+    if (++moved % kBatchNodes == 0) {
+      RETURN_IF_ERROR(FromRocksStatus(db->Write(no_wal, &batch), "cannot upgrade the database"));
+      batch.Clear();
+    }
+    if (moved % kReportEvery == 0) {
+      std::fprintf(stderr, "upgrading %s: %llu tree nodes moved to tile keys\n", path.c_str(),
+                   static_cast<unsigned long long>(moved));
+    }
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot upgrade the database"));
+  it.reset();
+  RETURN_IF_ERROR(FromRocksStatus(db->Write(no_wal, &batch), "cannot upgrade the database"));
+  RETURN_IF_ERROR(FromRocksStatus(db->Flush(flush, nodes), "cannot upgrade the database"));
+  rocksdb::WriteBatch last;
+  last.DeleteRange(nodes, old_begin, old_end);
+  last.Put(store.meta(), std::string(kMetaFormatKey), std::string(kFormatVersion));
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  RETURN_IF_ERROR(FromRocksStatus(db->Write(synced, &last), "cannot upgrade the database"));
+  // The range deletion leaves the memtable (nothing written later shares
+  // its first byte, 0x03, but see above), and the old keys' space comes
+  // back now rather than at some later compaction. The upgrade is done
+  // already if either fails.
+  (void)db->Flush(flush, nodes);
+  const rocksdb::Slice begin_slice(old_begin);
+  (void)db->CompactRange(rocksdb::CompactRangeOptions(), nodes, &begin_slice, &old_end_slice);
+  std::fprintf(stderr,
+               "upgraded %s from format '%s' to '%s': %llu tree nodes of levels 3 to 8 "
+               "moved to tile keys (a proof reads them from one or two blocks)\n",
+               path.c_str(), std::string(kFormatVersion3).c_str(),
+               std::string(kFormatVersion).c_str(), static_cast<unsigned long long>(moved));
   return absl::OkStatus();
 }
 
@@ -427,7 +509,8 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
     RETURN_IF_ERROR(FromRocksStatus(s, "cannot initialise database"));
   } else if (!s.ok()) {
     return FromRocksStatus(s, "cannot read database format");
-  } else if ((format == kFormatVersion1 || format == kFormatVersion2) &&
+  } else if ((format == kFormatVersion1 || format == kFormatVersion2 ||
+              format == kFormatVersion3) &&
              mode == Mode::kReadWrite) {
     // A damaged log is refused before anything of it is changed.
     RETURN_IF_ERROR(store->CheckHead());
@@ -437,8 +520,8 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
       // them and writes the format-2 marker: after a crash it is either
       // done or not.
       rocksdb::WriteBatch upgrade;
-      const std::string low_begin = NodeKey(0, 0);
-      const std::string low_end = NodeKey(kLowestStoredNodeLevel, 0);
+      const std::string low_begin = Format3NodeKey(0, 0);
+      const std::string low_end = Format3NodeKey(kLowestStoredNodeLevel, 0);
       upgrade.DeleteRange(store->nodes_, low_begin, low_end);
       upgrade.Put(store->meta_, std::string(kMetaFormatKey), std::string(kFormatVersion2));
       rocksdb::WriteOptions wo;
@@ -451,9 +534,11 @@ absl::StatusOr<std::unique_ptr<LedgerStore>> LedgerStore::Open(
                    path.c_str(), std::string(kFormatVersion1).c_str(),
                    std::string(kFormatVersion2).c_str());
     }
-    RETURN_IF_ERROR(UpgradeEventIdRecords(*store, path));
+    if (format != kFormatVersion3) RETURN_IF_ERROR(UpgradeEventIdRecords(*store, path));
+    RETURN_IF_ERROR(UpgradeNodeKeys(*store, path));
   } else if (format != kFormatVersion) {
-    const bool upgradable = format == kFormatVersion1 || format == kFormatVersion2;
+    const bool upgradable = format == kFormatVersion1 || format == kFormatVersion2 ||
+                            format == kFormatVersion3;
     return absl::FailedPreconditionError(absl::StrCat(
         path, " holds format '", format, "', expected '", std::string(kFormatVersion), "'",
         upgradable ? "; start ledgerd on it (or on a copy) once to upgrade it in place" : ""));

@@ -363,19 +363,18 @@ absl::StatusOr<VerifyReport> LedgerVerifier::Run(
     return LocateIndexFault(*store_, seq);
   }
 
-  // The chunks compared the nodes inside them and the key after each
-  // level's last; the first key of the family (the first stored level's
-  // first node, or none in a log too small to have one) closes the chain,
-  // so no stray node can hide anywhere.
+  // The chunks compared the nodes inside them, each with the key after
+  // it; the first key of the family (the first stored level's first node,
+  // or none in a log too small to have one) closes the chain, so no stray
+  // node can hide anywhere.
   {
     std::unique_ptr<rocksdb::Iterator> first(store_->db()->NewIterator(
         ScanReadOptions(snapshot.snapshot, 0), store_->nodes()));
     first->SeekToFirst();
     RETURN_IF_ERROR(FromRocksStatus(first->status(), "cannot read tree nodes"));
-    const bool has_stored = (seq >> kLowestStoredNodeLevel) > 0;
-    if (!has_stored ? first->Valid()
-                    : !first->Valid() ||
-                          first->key() != rocksdb::Slice(NodeKey(kLowestStoredNodeLevel, 0))) {
+    const std::optional<std::string> want = FirstNodeKey(seq);
+    if (!want.has_value() ? first->Valid()
+                          : !first->Valid() || first->key() != rocksdb::Slice(*want)) {
       nodes_match = false;
     }
   }

@@ -227,5 +227,115 @@ TEST(LogHeadTest, RejectsWrongLength) {
             std::nullopt);
 }
 
+// Every node a tree of `log_size` leaves stores, as keys in the family's
+// (bytewise) order.
+std::vector<std::string> StoredNodeKeysInOrder(uint64_t log_size) {
+  std::set<std::string> keys;
+  for (int level = kLowestStoredNodeLevel; level < 64; ++level) {
+    for (uint64_t index = 0; index < (log_size >> level); ++index) {
+      keys.insert(NodeKey(level, index));
+    }
+  }
+  return {keys.begin(), keys.end()};
+}
+
+TEST(NodeKeyTest, ParseUndoesNodeKeyAtEveryStoredLevel) {
+  for (int level = kLowestStoredNodeLevel; level < 64; ++level) {
+    for (uint64_t index : InterestingValues()) {
+      const std::string key = NodeKey(level, index);
+      EXPECT_EQ(key.size(), level < kTileLevel ? 10u : 9u);
+      const std::optional<NodeKeyParts> parts = ParseNodeKey(key);
+      ASSERT_TRUE(parts.has_value()) << level << "/" << index;
+      EXPECT_EQ(parts->level, level);
+      EXPECT_EQ(parts->index, index);
+      std::string appended = "x";
+      AppendNodeKey(&appended, level, index);
+      EXPECT_EQ(appended, "x" + key);
+    }
+  }
+}
+
+TEST(NodeKeyTest, UpperLevelsKeepFormat3Keys) {
+  EXPECT_EQ(NodeKey(9, 0x0102), std::string("\x09\0\0\0\0\0\0\x01\x02", 9));
+  for (int level = kTileLevel; level < 64; ++level) {
+    EXPECT_EQ(NodeKey(level, 77), Format3NodeKey(level, 77));
+  }
+  EXPECT_EQ(Format3NodeKey(3, 5), std::string("\x03\0\0\0\0\0\0\0\x05", 9));
+}
+
+TEST(NodeKeyTest, TileKeysAreTheTileThenTheInOrderPosition) {
+  // Tile 2 starts at leaf 1024: level-3 node 128 is its first (position 1),
+  // level-8 node 5 its last of level 8 (position (2 * 1 + 1) << 5 = 96).
+  EXPECT_EQ(NodeKey(3, 128), std::string("\0\0\0\0\0\0\0\0\x02\x01", 10));
+  EXPECT_EQ(NodeKey(4, 64), std::string("\0\0\0\0\0\0\0\0\x02\x02", 10));
+  EXPECT_EQ(NodeKey(8, 5), std::string("\0\0\0\0\0\0\0\0\x02\x60", 10));
+  EXPECT_EQ(NodeKey(3, 191), std::string("\0\0\0\0\0\0\0\0\x02\x7f", 10));
+}
+
+TEST(NodeKeyTest, ATilesNodesAreAdjacentAndInTileNodesInKeyOrder) {
+  for (uint64_t tile : {uint64_t{0}, uint64_t{1}, uint64_t{12345}}) {
+    std::vector<std::string> keys;
+    for (const TileNode& n : TileNodesInKeyOrder()) {
+      ASSERT_GE(n.level, kLowestStoredNodeLevel);
+      ASSERT_LT(n.level, kTileLevel);
+      ASSERT_LT(n.i, uint64_t{1} << (kTileLevel - n.level));
+      keys.push_back(NodeKey(n.level, (tile << (kTileLevel - n.level)) | n.i));
+    }
+    EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+    EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), size_t{kTileNodes});
+    // Nothing of another tile, nor any upper node, sorts among them.
+    for (const std::string& other :
+         {NodeKey(3, ((tile + 1) << 6)), NodeKey(8, (tile << 1) + 2), NodeKey(9, tile),
+          NodeKey(kTileLevel, 0)}) {
+      EXPECT_TRUE(other > keys.back()) << HexEncode(other);
+    }
+    if (tile > 0) EXPECT_TRUE(NodeKey(8, (tile << 1) - 1) < keys.front());
+  }
+}
+
+TEST(NodeKeyTest, KeyAfterAndFirstKeyWalkTheFamilyInOrder) {
+  for (uint64_t size : {0, 1, 7, 8, 9, 15, 16, 24, 100, 511, 512, 513, 520, 1000, 1024,
+                        1536, 2047, 3000, 5000}) {
+    SCOPED_TRACE(size);
+    const std::vector<std::string> keys = StoredNodeKeysInOrder(size);
+    if (keys.empty()) {
+      EXPECT_EQ(FirstNodeKey(size), std::nullopt);
+      continue;
+    }
+    EXPECT_THAT(FirstNodeKey(size), Optional(keys.front()));
+    for (size_t k = 0; k < keys.size(); ++k) {
+      const std::optional<NodeKeyParts> parts = ParseNodeKey(keys[k]);
+      ASSERT_TRUE(parts.has_value());
+      const std::optional<std::string> after = NodeKeyAfter(parts->level, parts->index, size);
+      if (k + 1 < keys.size()) {
+        EXPECT_THAT(after, Optional(keys[k + 1])) << parts->level << "/" << parts->index;
+      } else {
+        EXPECT_EQ(after, std::nullopt);
+      }
+    }
+  }
+}
+
+TEST(NodeKeyTest, MalformedNodeKeysAreRejected) {
+  const std::string tile8(std::string("\0", 1) + EncodeBigEndian64(8));
+  EXPECT_TRUE(ParseNodeKey(tile8 + "\x01").has_value());
+  for (const std::string& bad : {
+           tile8 + std::string(1, '\0'),  // position 0
+           tile8 + "\x40",                // the tile's own root: an upper node
+           tile8 + "\x80",                // past the tile
+           tile8 + "\xff",
+           std::string("\x01", 1) + EncodeBigEndian64(8) + "\x01",  // not 0x00
+           std::string("\0", 1) + EncodeBigEndian64(UINT64_MAX) + "\x01",  // overflows
+           Format3NodeKey(3, 5),  // format 3's key of a tile level
+           Format3NodeKey(8, 5),
+           Format3NodeKey(64, 5),
+           tile8,                          // level 0: not stored
+           tile8 + "\x01" + "x",
+           std::string(),
+       }) {
+    EXPECT_EQ(ParseNodeKey(bad), std::nullopt) << HexEncode(bad);
+  }
+}
+
 }  // namespace
 }  // namespace ledger

@@ -163,8 +163,42 @@ class LedgerVerifierTest : public ::ledger::testing::TempDirTest {
     Put(store_->meta(), std::string(kMetaHeadKey), EncodeLogHead(head));
   }
 
+  // The values of `keys` in `family`, read past LedgerStore (which opens
+  // no older format read-only); nullopt where absent.
+  std::vector<std::optional<std::string>> ReadRaw(const std::string& family,
+                                                  const std::vector<std::string>& keys) {
+    std::vector<std::optional<std::string>> out(keys.size());
+    std::vector<std::string> names;
+    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), DbPath(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    const rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), DbPath(),
+                                                                families, &handles, &raw);
+    EXPECT_TRUE(opened.ok()) << opened.ToString();
+    if (!opened.ok()) return out;
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const size_t f = std::find(names.begin(), names.end(), family) - names.begin();
+    EXPECT_LT(f, names.size()) << family;
+    for (size_t i = 0; f < names.size() && i < keys.size(); ++i) {
+      std::string value;
+      if (db->Get(rocksdb::ReadOptions(), handles[f], keys[i], &value).ok()) out[i] = value;
+    }
+    for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
+    return out;
+  }
+
   // --- Older formats.
   void MakeEventIdRecordsFormat2(uint64_t count);
+  // Moves every node of levels 3 to 8 to its format-3 key; returns the
+  // moved nodes' (format-4) keys and values.
+  std::vector<std::pair<std::string, std::string>> MakeNodeKeysFormat3();
+  // Each moved node is at its format-4 key, with its value, and not at its
+  // format-3 one.
+  void ExpectNodeKeysMoved(const std::vector<std::pair<std::string, std::string>>& moved);
   // Writes `format` as the marker, checks that a read-only open refuses
   // it, and opens the database read-write, which upgrades it.
   void UpgradeFrom(std::string_view format);
@@ -487,6 +521,40 @@ void LedgerVerifierTest::MakeEventIdRecordsFormat2(uint64_t count) {
   }
 }
 
+std::vector<std::pair<std::string, std::string>> LedgerVerifierTest::MakeNodeKeysFormat3() {
+  std::vector<std::pair<std::string, std::string>> moved;
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(store_->nodes());
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::optional<NodeKeyParts> parts = ParseNodeKey(it->key().ToStringView());
+    EXPECT_TRUE(parts.has_value()) << HexEncode(it->key().ToStringView());
+    if (!parts.has_value() || parts->level >= kTileLevel) continue;
+    moved.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  EXPECT_TRUE(it->status().ok());
+  it.reset();
+  for (const auto& [key, value] : moved) {
+    const NodeKeyParts parts = *ParseNodeKey(key);
+    Put(store_->nodes(), Format3NodeKey(parts.level, parts.index), value);
+    Delete(store_->nodes(), key);
+  }
+  return moved;
+}
+
+void LedgerVerifierTest::ExpectNodeKeysMoved(
+    const std::vector<std::pair<std::string, std::string>>& moved) {
+  ASSERT_FALSE(moved.empty());
+  for (const auto& [key, value] : moved) {
+    const NodeKeyParts parts = *ParseNodeKey(key);
+    std::string got;
+    EXPECT_TRUE(store_->db()->Get(rocksdb::ReadOptions(), store_->nodes(), key, &got).ok());
+    EXPECT_EQ(got, value);
+    EXPECT_TRUE(store_->db()
+                    ->Get(rocksdb::ReadOptions(), store_->nodes(),
+                          Format3NodeKey(parts.level, parts.index), &got)
+                    .IsNotFound());
+  }
+}
+
 void LedgerVerifierTest::UpgradeFrom(std::string_view format) {
   Put(store_->meta(), std::string(kMetaFormatKey), std::string(format));
   store_.reset();
@@ -513,13 +581,15 @@ void LedgerVerifierTest::ExpectCurrentFormat() {
 }
 
 TEST_F(LedgerVerifierTest, AFormat1DatabaseIsUpgradedByAReadWriteOpenOnly) {
-  // Make the log a format-1 one: levels 0 to 2 stored too, event-id
-  // records with content digests, and the old marker.
+  // Make the log a format-1 one: levels 0 to 2 stored too, every node at
+  // its format-3 key, event-id records with content digests, and the old
+  // marker.
+  const auto moved = MakeNodeKeysFormat3();
   std::vector<std::string> low_keys;
   for (int level = 0; level < kLowestStoredNodeLevel; ++level) {
     for (uint64_t index = 0; index < (kEntries >> level); ++index) {
       ASSERT_OK_AND_ASSIGN(Hash h, store_->GetNode(level, index));
-      low_keys.push_back(NodeKey(level, index));
+      low_keys.push_back(Format3NodeKey(level, index));
       Put(store_->nodes(), low_keys.back(), std::string(AsBytes(h)));
     }
   }
@@ -531,22 +601,73 @@ TEST_F(LedgerVerifierTest, AFormat1DatabaseIsUpgradedByAReadWriteOpenOnly) {
                     .IsNotFound())
         << HexEncode(key);
   }
+  ExpectNodeKeysMoved(moved);
   ExpectCurrentFormat();
 }
 
 TEST_F(LedgerVerifierTest, AFormat2DatabaseIsUpgradedByAReadWriteOpenOnly) {
+  const auto moved = MakeNodeKeysFormat3();
   MakeEventIdRecordsFormat2(kEntries);
   ASSERT_NO_FATAL_FAILURE(UpgradeFrom(kFormatVersion2));
+  ExpectNodeKeysMoved(moved);
   ExpectCurrentFormat();
 }
 
 TEST_F(LedgerVerifierTest, AnInterruptedFormat2UpgradeIsFinished) {
   // A crash mid-upgrade leaves some records rewritten under the old marker.
+  const auto moved = MakeNodeKeysFormat3();
   MakeEventIdRecordsFormat2(kEntries / 2);
   Put(store_->meta(), std::string(kMetaFormatKey), std::string(kFormatVersion2));
   OpenStore(LedgerStore::Mode::kReadWrite);
   ASSERT_NE(store_, nullptr);
+  ExpectNodeKeysMoved(moved);
   ExpectCurrentFormat();
+}
+
+TEST_F(LedgerVerifierTest, AFormat3DatabaseIsUpgradedByAReadWriteOpenOnly) {
+  const auto moved = MakeNodeKeysFormat3();
+  // A format-3 database does not verify as format 4: its nodes are where
+  // format 4 has none.
+  EXPECT_FALSE(Verify().intact);
+  ASSERT_NO_FATAL_FAILURE(UpgradeFrom(kFormatVersion3));
+  ExpectNodeKeysMoved(moved);
+  ExpectCurrentFormat();
+}
+
+TEST_F(LedgerVerifierTest, AnInterruptedFormat3UpgradeIsFinished) {
+  // A crash before the last batch leaves the old keys whole, and some of
+  // the new ones written, under the old marker.
+  const auto moved = MakeNodeKeysFormat3();
+  Put(store_->nodes(), moved.front().first, moved.front().second);
+  Put(store_->meta(), std::string(kMetaFormatKey), std::string(kFormatVersion3));
+  OpenStore(LedgerStore::Mode::kReadWrite);
+  ASSERT_NE(store_, nullptr);
+  ExpectNodeKeysMoved(moved);
+  ExpectCurrentFormat();
+}
+
+TEST_F(LedgerVerifierTest, AFormat3UpgradeStopsAtAMalformedNode) {
+  const auto moved = MakeNodeKeysFormat3();
+  const std::string odd = Format3NodeKey(4, 0) + "x";
+  Put(store_->nodes(), odd, std::string(AsBytes(LeafHash("x"))));
+  Put(store_->meta(), std::string(kMetaFormatKey), std::string(kFormatVersion3));
+  store_.reset();
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadWrite),
+              ::ledger::testing::StatusIs(absl::StatusCode::kDataLoss,
+                                          HasSubstr(HexEncode(odd))));
+  // Nothing was changed: the marker, and every node at its old key.
+  EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
+              ::ledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          HasSubstr(std::string(kFormatVersion3))));
+  std::vector<std::string> old_keys;
+  for (const auto& [key, value] : moved) {
+    const NodeKeyParts parts = *ParseNodeKey(key);
+    old_keys.push_back(Format3NodeKey(parts.level, parts.index));
+  }
+  const std::vector<std::optional<std::string>> values = ReadRaw("nodes", old_keys);
+  for (size_t i = 0; i < moved.size(); ++i) {
+    EXPECT_THAT(values[i], Optional(moved[i].second)) << HexEncode(old_keys[i]);
+  }
 }
 
 TEST_F(LedgerVerifierTest, AFormat2UpgradeStopsAtAMalformedRecord) {
@@ -562,24 +683,15 @@ TEST_F(LedgerVerifierTest, AFormat2UpgradeStopsAtAMalformedRecord) {
   EXPECT_THAT(LedgerStore::Open(DbPath(), LedgerStore::Mode::kReadOnly),
               ::ledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
                                           HasSubstr(std::string(kFormatVersion2))));
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), DbPath(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), DbPath(), families, &handles, &raw)
-                  .ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  const size_t ids = std::find(names.begin(), names.end(), "event_ids") - names.begin();
-  ASSERT_LT(ids, names.size());
+  std::vector<std::string> ids;
   for (uint64_t seq = 0; seq < kEntries; ++seq) {
-    if (seq == 5) continue;
-    std::string value;
-    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[ids], EventId(seq), &value).ok());
-    EXPECT_EQ(value.size(), kEventIdRecordV2Size) << seq;
+    if (seq != 5) ids.push_back(EventId(seq));
   }
-  for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
+  const std::vector<std::optional<std::string>> values = ReadRaw("event_ids", ids);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ASSERT_TRUE(values[i].has_value()) << ids[i];
+    EXPECT_EQ(values[i]->size(), kEventIdRecordV2Size) << ids[i];
+  }
 }
 
 TEST_F(LedgerVerifierTest, AFormat2UpgradeStopsAtADigestThatDisagreesWithItsEntry) {
@@ -799,6 +911,123 @@ INSTANTIATE_TEST_SUITE_P(
     Chunkings, ChunkedVerifierTest,
     ::testing::Values(Chunking{0, 1}, Chunking{0, 3}, Chunking{1, 3}, Chunking{2, 1},
                       Chunking{2, 3}, Chunking{3, 3}),
+    [](const ::testing::TestParamInfo<Chunking>& chunking) {
+      return absl::StrCat("Of", uint64_t{1} << chunking.param.chunk_level, "On",
+                          chunking.param.threads, "Threads");
+    });
+
+// A log of 1,300 entries: two whole tiles of nodes (levels 3 to 8 under
+// 512 leaves each), a third with 276 leaves, and upper nodes above them,
+// checked in chunks smaller than a tile, of one, and of several.
+constexpr uint64_t kTiledEntries = 1300;
+
+class TiledTreeVerifierTest : public ::ledger::testing::TempDirTest,
+                              public ::testing::WithParamInterface<Chunking> {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    ASSERT_OK_AND_ASSIGN(store_, LedgerStore::Open(PathIn("ledger"),
+                                                   LedgerStore::Mode::kReadWrite));
+    GroupCommitWriter::Options options;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<GroupCommitWriter> writer,
+                         GroupCommitWriter::Start(store_.get(), options));
+    for (uint64_t k = 0; k < kTiledEntries / 100; ++k) {
+      ASSERT_OK(writer->Append(
+          MakeAppendRequest(kStreams[k % 3], absl::StrCat("tiled-", k), 100), "builder"));
+    }
+  }
+
+  void TearDown() override {
+    store_.reset();
+    TempDirTest::TearDown();
+  }
+
+  VerifyReport Verify(const std::set<uint64_t>& sizes = {}) {
+    LedgerVerifier verifier(store_.get(), {GetParam().threads, GetParam().chunk_level});
+    absl::StatusOr<VerifyReport> report = verifier.Run(nullptr, sizes);
+    EXPECT_OK(report);
+    VerifyReport failed;
+    failed.intact = false;
+    failed.reason = "Run failed";
+    return report.value_or(failed);
+  }
+
+  void Put(const std::string& key, const std::string& value) {
+    ASSERT_TRUE(store_->db()->Put(rocksdb::WriteOptions(), store_->nodes(), key, value).ok());
+  }
+  void Delete(const std::string& key) {
+    ASSERT_TRUE(store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), key).ok());
+  }
+
+  std::unique_ptr<LedgerStore> store_;
+};
+
+TEST_P(TiledTreeVerifierTest, IntactLogIsIntactWithItsRoots) {
+  const VerifyReport report = Verify({512, 777, 1024, kTiledEntries});
+  ASSERT_TRUE(report.intact) << report.reason;
+  EXPECT_EQ(report.entries, kTiledEntries);
+  std::vector<Hash> leaves;
+  for (uint64_t s = 0; s < kTiledEntries; ++s) {
+    ASSERT_OK_AND_ASSIGN(std::string bytes, store_->GetEntryBytes(s));
+    leaves.push_back(LeafHash(bytes));
+  }
+  for (uint64_t size : {512, 777, 1024, 1300}) {
+    EXPECT_EQ(report.roots.at(size), RootOfLeaves({leaves.begin(), leaves.begin() + size}))
+        << size;
+  }
+}
+
+TEST_P(TiledTreeVerifierTest, ChangedAndMissingNodesAreNamedInEveryTileAndAbove) {
+  const std::pair<int, uint64_t> nodes[] = {
+      {3, 64},   // the first of the second tile
+      {6, 13},   // inside the second tile
+      {8, 3},    // the second tile's last
+      {8, 4},    // in the third, partial tile
+      {3, 161},  // the partial tile's last whole level-3 node (leaves 1288-1295)
+      {9, 1},    // above the tiles
+      {10, 0},
+  };
+  for (const auto& [level, index] : nodes) {
+    SCOPED_TRACE(::testing::Message() << "node " << level << "/" << index);
+    const std::string key = NodeKey(level, index);
+    ASSERT_OK_AND_ASSIGN(Hash original, store_->GetNode(level, index));
+    Put(key, std::string(AsBytes(LeafHash("forged"))));
+    ExpectBadAt(Verify(), index << level);
+    Delete(key);
+    ExpectBadAt(Verify(), index << level);
+    Put(key, std::string(AsBytes(original)));
+  }
+  EXPECT_TRUE(Verify().intact);
+}
+
+TEST_P(TiledTreeVerifierTest, StrayNodesAreReportedInAndAroundTiles) {
+  const std::string tile1 = std::string(1, '\0') + EncodeBigEndian64(1);
+  const std::string stray[] = {
+      NodeKey(3, 162),          // leaves 1296-1303: not all in the log
+      NodeKey(4, 81),           // likewise, between two stored nodes
+      NodeKey(8, 5),            // the partial tile's incomplete level-8 node
+      NodeKey(3, 192),          // a fourth tile
+      tile1 + "\x40",           // a tile's own root, at a tile key
+      tile1 + "\x01" + "x",     // between two keys of a tile
+      Format3NodeKey(3, 1),     // a format-3 key left behind
+      NodeKey(9, 2),            // an upper node not yet whole
+      NodeKey(11, 0),
+  };
+  for (const std::string& key : stray) {
+    SCOPED_TRACE(HexEncode(key));
+    Put(key, std::string(AsBytes(LeafHash("x"))));
+    const VerifyReport report = Verify();
+    EXPECT_FALSE(report.intact);
+    EXPECT_FALSE(report.reason.empty());
+    Delete(key);
+  }
+  EXPECT_TRUE(Verify().intact);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Chunkings, TiledTreeVerifierTest,
+    ::testing::Values(Chunking{2, 3}, Chunking{5, 1}, Chunking{5, 3}, Chunking{9, 3},
+                      Chunking{10, 2}, Chunking{16, 1}),
     [](const ::testing::TestParamInfo<Chunking>& chunking) {
       return absl::StrCat("Of", uint64_t{1} << chunking.param.chunk_level, "On",
                           chunking.param.threads, "Threads");
