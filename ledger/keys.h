@@ -73,8 +73,8 @@ std::optional<LogHead> DecodeLogHead(std::string_view bytes);
 // key is 0x00, the big-endian tile number (first leaf / 512), then one
 // byte: the node's in-order position among the tile's nodes, counted in
 // level-3 widths, ((2 * i + 1) << (level - 3)) for the tile's i-th node of
-// its level. In-order puts a node's close relatives next to it, so a
-// proof's siblings at levels 3 to 7 are within 16 keys of each other.
+// its level. In-order puts a node's sibling, parent and the parent's
+// sibling a few keys apart: a tile's keys take about 5 KiB.
 // Levels kTileLevel and up keep one byte of level, then the big-endian
 // index.
 inline constexpr int kLowestStoredNodeLevel = 3;
