@@ -225,6 +225,56 @@ absl::StatusOr<Hash> NodeFromRead(const rocksdb::Status& s, std::string_view val
 
 namespace {
 
+// What an upgrade writes to one family: batches written without the
+// write-ahead log, the family flushed at the end (before the caller writes,
+// synced, the marker that makes them count), and a line on stderr every
+// million records.
+class UnloggedRewriter {
+ public:
+  // `what`: the records and what happens to them, for the progress lines.
+  UnloggedRewriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+                   const std::string& path, std::string what)
+      : db_(db), family_(family), path_(path), what_(std::move(what)) {
+    no_wal_.disableWAL = true;
+  }
+
+  absl::Status Put(const rocksdb::Slice& key, const rocksdb::Slice& value) {
+    batch_.Put(family_, key, value);
+    if (++count_ % kBatchRecords == 0) {
+      RETURN_IF_ERROR(FromRocksStatus(db_->Write(no_wal_, &batch_), "cannot upgrade the database"));
+      batch_.Clear();
+    }
+    if (count_ % kReportEvery == 0) {
+      std::fprintf(stderr, "upgrading %s: %llu %s\n", path_.c_str(),
+                   static_cast<unsigned long long>(count_), what_.c_str());
+    }
+    return absl::OkStatus();
+  }
+
+  // Writes what is left and flushes the family.
+  absl::Status Finish() {
+    RETURN_IF_ERROR(FromRocksStatus(db_->Write(no_wal_, &batch_), "cannot upgrade the database"));
+    batch_.Clear();
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    return FromRocksStatus(db_->Flush(flush, family_), "cannot upgrade the database");
+  }
+
+  uint64_t count() const { return count_; }
+
+ private:
+  static constexpr uint64_t kBatchRecords = 65536;
+  static constexpr uint64_t kReportEvery = 1000000;
+
+  rocksdb::DB* const db_;
+  rocksdb::ColumnFamilyHandle* const family_;
+  const std::string& path_;
+  const std::string what_;
+  rocksdb::WriteOptions no_wal_;
+  rocksdb::WriteBatch batch_;
+  uint64_t count_ = 0;
+};
+
 // Format 2 -> 3: each `event_ids` value loses the content digest after its
 // first 16 bytes. The digest is the only record of the event's content
 // outside its entry, so a first pass compares every one with the entry
@@ -242,10 +292,7 @@ absl::Status UpgradeEventIdRecords(const LedgerStore& store, const std::string& 
                                             "; the database is left in format 2, with "
                                             "nothing lost"));
   };
-  constexpr uint64_t kBatchRecords = 65536;
   constexpr uint64_t kReportEvery = 1000000;
-  rocksdb::WriteOptions no_wal;
-  no_wal.disableWAL = true;
   uint64_t checked = 0;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), event_ids));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -277,26 +324,14 @@ absl::Status UpgradeEventIdRecords(const LedgerStore& store, const std::string& 
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot upgrade the database"));
 
-  rocksdb::WriteBatch batch;
-  uint64_t rewritten = 0;
+  UnloggedRewriter rewriter(db, event_ids, path, "event-id records rewritten");
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice value = it->value();
     if (value.size() == kEventIdRecordSize) continue;
-    batch.Put(event_ids, it->key(), rocksdb::Slice(value.data(), kEventIdRecordSize));
-    if (++rewritten % kBatchRecords == 0) {
-      RETURN_IF_ERROR(FromRocksStatus(db->Write(no_wal, &batch), "cannot upgrade the database"));
-      batch.Clear();
-    }
-    if (rewritten % kReportEvery == 0) {
-      std::fprintf(stderr, "upgrading %s: %llu event-id records rewritten\n", path.c_str(),
-                   static_cast<unsigned long long>(rewritten));
-    }
+    RETURN_IF_ERROR(rewriter.Put(it->key(), rocksdb::Slice(value.data(), kEventIdRecordSize)));
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot upgrade the database"));
-  RETURN_IF_ERROR(FromRocksStatus(db->Write(no_wal, &batch), "cannot upgrade the database"));
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  RETURN_IF_ERROR(FromRocksStatus(db->Flush(flush, event_ids), "cannot upgrade the database"));
+  RETURN_IF_ERROR(rewriter.Finish());
   rocksdb::WriteOptions synced;
   synced.sync = true;
   RETURN_IF_ERROR(FromRocksStatus(
@@ -308,7 +343,7 @@ absl::Status UpgradeEventIdRecords(const LedgerStore& store, const std::string& 
                "compared with its stored entry)\n",
                path.c_str(), std::string(kFormatVersion2).c_str(),
                std::string(kFormatVersion3).c_str(),
-               static_cast<unsigned long long>(rewritten));
+               static_cast<unsigned long long>(rewriter.count()));
   return absl::OkStatus();
 }
 
@@ -327,10 +362,6 @@ absl::Status UpgradeNodeKeys(const LedgerStore& store, const std::string& path) 
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &old_end_slice;
   ro.fill_cache = false;
-  rocksdb::WriteOptions no_wal;
-  no_wal.disableWAL = true;
-  constexpr uint64_t kBatchNodes = 65536;
-  constexpr uint64_t kReportEvery = 1000000;
   rocksdb::FlushOptions flush;
   flush.wait = true;
   // Tile keys start with 0x00, as format 1's level-0 keys did. RocksDB 7.8
@@ -341,8 +372,7 @@ absl::Status UpgradeNodeKeys(const LedgerStore& store, const std::string& path) 
   // other list, and fail RocksDB's own assertion. Flushed first, the
   // memtable is a new one.
   RETURN_IF_ERROR(FromRocksStatus(db->Flush(flush, nodes), "cannot upgrade the database"));
-  rocksdb::WriteBatch batch;
-  uint64_t moved = 0;
+  UnloggedRewriter rewriter(db, nodes, path, "tree nodes moved to tile keys");
   std::string key;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, nodes));
   for (it->Seek(old_begin); it->Valid(); it->Next()) {
@@ -357,20 +387,11 @@ absl::Status UpgradeNodeKeys(const LedgerStore& store, const std::string& path) 
     key.clear();
     AppendNodeKey(&key, static_cast<uint8_t>(old_key[0]),
                   *DecodeBigEndian64(old_key.substr(1)));
-    batch.Put(nodes, key, it->value());
-    if (++moved % kBatchNodes == 0) {
-      RETURN_IF_ERROR(FromRocksStatus(db->Write(no_wal, &batch), "cannot upgrade the database"));
-      batch.Clear();
-    }
-    if (moved % kReportEvery == 0) {
-      std::fprintf(stderr, "upgrading %s: %llu tree nodes moved to tile keys\n", path.c_str(),
-                   static_cast<unsigned long long>(moved));
-    }
+    RETURN_IF_ERROR(rewriter.Put(key, it->value()));
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "cannot upgrade the database"));
   it.reset();
-  RETURN_IF_ERROR(FromRocksStatus(db->Write(no_wal, &batch), "cannot upgrade the database"));
-  RETURN_IF_ERROR(FromRocksStatus(db->Flush(flush, nodes), "cannot upgrade the database"));
+  RETURN_IF_ERROR(rewriter.Finish());
   rocksdb::WriteBatch last;
   last.DeleteRange(nodes, old_begin, old_end);
   last.Put(store.meta(), std::string(kMetaFormatKey), std::string(kFormatVersion));
@@ -388,7 +409,8 @@ absl::Status UpgradeNodeKeys(const LedgerStore& store, const std::string& path) 
                "upgraded %s from format '%s' to '%s': %llu tree nodes of levels 3 to 8 "
                "moved to tile keys (a proof reads them from one or two blocks)\n",
                path.c_str(), std::string(kFormatVersion3).c_str(),
-               std::string(kFormatVersion).c_str(), static_cast<unsigned long long>(moved));
+               std::string(kFormatVersion).c_str(),
+               static_cast<unsigned long long>(rewriter.count()));
   return absl::OkStatus();
 }
 
