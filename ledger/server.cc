@@ -20,9 +20,11 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ledger/entry.h"
@@ -569,6 +571,10 @@ struct LedgerServer::Impl {
   std::string address;
   std::string verifier_key;
   ServiceProvider* services = nullptr;
+  // Reads the tree's upper levels into the store's cache while the server
+  // already answers (LedgerStore::WarmTreeTopCache).
+  std::thread tree_warmer;
+  std::atomic<bool> stop_warming{false};
   bool stopped = false;
 };
 
@@ -692,12 +698,31 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   impl->address = host.find(':') != std::string::npos
                       ? absl::StrCat("[", host, "]:", port)
                       : absl::StrCat(host, ":", port);
+  impl->tree_warmer = std::thread([store = impl->store.get(), stop = &impl->stop_warming] {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<LedgerStore::TreeWarmUp> done = store->WarmTreeTopCache(*stop);
+    if (absl::IsCancelled(done.status())) return;
+    if (!done.ok()) {
+      // Proofs still work, reading each node as they need it; they meet
+      // the same fault and report it themselves.
+      std::cerr << "ledgerd: tree cache not filled: " << done.status().message()
+                << std::endl;
+      return;
+    }
+    if (done->nodes == 0) return;
+    std::cerr << absl::StrFormat(
+                     "ledgerd: tree cache: %d nodes of levels %d and up read in %.2f s",
+                     done->nodes, done->lowest_level, absl::ToDoubleSeconds(absl::Now() - start))
+              << std::endl;
+  });
   return std::unique_ptr<LedgerServer>(new LedgerServer(std::move(impl)));
 }
 
 void LedgerServer::Shutdown() {
   if (impl_ == nullptr || impl_->stopped) return;
   impl_->stopped = true;
+  impl_->stop_warming.store(true);
+  if (impl_->tree_warmer.joinable()) impl_->tree_warmer.join();
   impl_->service->BeginShutdown();
   if (auto* health = impl_->server->GetHealthCheckService()) {
     health->Shutdown();

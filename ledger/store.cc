@@ -856,6 +856,69 @@ absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
   return hashes;
 }
 
+void LedgerStore::ResetTreeTopCache(uint64_t lowest_level_nodes) {
+  top_nodes_ = std::make_unique<TreeTopCache>(lowest_level_nodes);
+}
+
+absl::StatusOr<LedgerStore::TreeWarmUp> LedgerStore::WarmTreeTopCache(
+    const std::atomic<bool>& stop) const {
+  TreeWarmUp done;
+  ASSIGN_OR_RETURN(LogHead head, ReadHead());
+  done.tree_size = head.size;
+  done.lowest_level = std::max(top_nodes_->NoteTreeSize(head.size), kLowestStoredNodeLevel);
+  const int lowest = done.lowest_level;
+  if (head.size == 0 || lowest >= 64) return done;
+
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;        // one pass: nothing in it is read again
+  options.readahead_size = 1 << 20;  // the tiles are read in key order
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, nodes_));
+  std::vector<TreeTopCache::Node> batch;
+  batch.reserve(4096);
+  auto flush = [&] {
+    top_nodes_->Insert(batch);
+    done.nodes += batch.size();
+    batch.clear();
+  };
+  // Reads from the iterator's position while `more` holds of the key.
+  auto scan = [&](auto more) -> absl::Status {
+    for (; it->Valid() && more(it->key()); it->Next()) {
+      if (stop.load(std::memory_order_relaxed)) {
+        return absl::CancelledError("the tree cache's warm-up was stopped");
+      }
+      const std::string_view key = it->key().ToStringView();
+      std::optional<NodeKeyParts> id = ParseNodeKey(key);
+      if (!id.has_value()) {
+        return absl::DataLossError(absl::StrCat("the nodes family holds a malformed key ",
+                                                absl::BytesToHexString(absl::string_view(key.data(), key.size())),
+                                                "; run ledger-verify"));
+      }
+      if (id->level < lowest) continue;
+      absl::StatusOr<Hash> h = NodeFromRead(rocksdb::Status::OK(),
+                                            it->value().ToStringView(), id->level, id->index);
+      if (!h.ok()) return h.status();
+      batch.push_back({id->level, id->index, *h});
+      if (batch.size() == batch.capacity()) flush();
+    }
+    return FromRocksStatus(it->status(), "cannot read tree nodes");
+  };
+  // Levels below kTileLevel are in the tiles, all of a tile's nodes
+  // together, so reading the ones kept means reading every tile; from
+  // kTileLevel up each level has a range of its own, and all are kept.
+  absl::Status s = absl::OkStatus();
+  if (lowest < kTileLevel) {
+    it->Seek(rocksdb::Slice("\0", 1));
+    s = scan([](const rocksdb::Slice& key) { return key[0] == '\0'; });
+  }
+  if (s.ok()) {
+    it->Seek(NodeKey(std::max(lowest, kTileLevel), 0));
+    s = scan([](const rocksdb::Slice&) { return true; });
+  }
+  flush();
+  RETURN_IF_ERROR(s);
+  return done;
+}
+
 absl::StatusOr<std::optional<std::string>> LedgerStore::GetMeta(
     std::string_view key) const {
   std::string value;

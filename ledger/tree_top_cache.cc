@@ -47,32 +47,48 @@ void TreeTopCache::Insert(const std::vector<Node>& nodes) {
   for (const Node& n : nodes) {
     const uint64_t end = EndOf(n.level, n.index);
     if (end == 0) continue;
-    if (end > reach_) {
-      reach_ = end;
-      int lowest = 0;
-      while (lowest < kLevels && (end >> lowest) > lowest_level_nodes_) ++lowest;
-      // reach_ only grows, so the lowest level kept only rises. Levels grown
-      // past their bound are dropped and their memory freed.
-      if (lowest_ != kLevels) {
-        for (int l = lowest_; l < lowest; ++l) {
-          Level& dropped = levels_[l];
-          std::vector<Hash>().swap(dropped.hash);
-          std::vector<bool>().swap(dropped.have);
-        }
-      }
-      lowest_ = lowest;
-    }
+    ReachLocked(end);
     if (n.level < lowest_) continue;
     // A level kept holds at most reach_ >> level <= lowest_level_nodes_
-    // nodes, so the index is below that bound.
+    // nodes, so the index is below that bound, and so is the capacity
+    // asked for here.
     Level& l = levels_[n.level];
     if (n.index >= l.have.size()) {
+      if (n.index >= l.hash.capacity()) {
+        const uint64_t capacity = std::min<uint64_t>(
+            std::max<uint64_t>(2 * l.hash.capacity(), n.index + 1), lowest_level_nodes_);
+        l.hash.reserve(capacity);
+        l.have.reserve(capacity);
+      }
       l.hash.resize(n.index + 1);
       l.have.resize(n.index + 1, false);
     }
     l.have[n.index] = true;
     l.hash[n.index] = n.hash;
   }
+}
+
+void TreeTopCache::ReachLocked(uint64_t end) {
+  if (end <= reach_) return;
+  reach_ = end;
+  int lowest = 0;
+  while (lowest < kLevels && (end >> lowest) > lowest_level_nodes_) ++lowest;
+  // reach_ only grows, so the lowest level kept only rises. Levels grown
+  // past their bound are dropped and their memory freed.
+  if (lowest_ != kLevels) {
+    for (int l = lowest_; l < lowest; ++l) {
+      Level& dropped = levels_[l];
+      std::vector<Hash>().swap(dropped.hash);
+      std::vector<bool>().swap(dropped.have);
+    }
+  }
+  lowest_ = lowest;
+}
+
+int TreeTopCache::NoteTreeSize(uint64_t leaves) {
+  std::lock_guard lock(mu_);
+  ReachLocked(leaves);
+  return lowest_;
 }
 
 int TreeTopCache::lowest_level() const {

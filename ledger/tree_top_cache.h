@@ -1,8 +1,10 @@
 // TreeTopCache: the upper levels of the Merkle tree, kept in memory as
-// proofs read them, so that a proof reads only its lower nodes from
-// RocksDB. Every proof needs one node of each upper level, and those levels
-// are small: at 10,000,000 entries, levels 9 and up hold about 39,000
-// nodes, 1.3 MiB.
+// proofs read them (and as LedgerStore::WarmTreeTopCache reads them all at
+// once), so that a proof reads only its lower nodes from RocksDB. Every
+// proof needs one node of each upper level, and those levels are small: at
+// 10,000,000 entries, levels 6 and up hold about 312,000 nodes, 9.5 MiB,
+// and a proof then reads only levels 3 to 5 of its tile (ledger/keys.h),
+// which lie together, and the entries levels 0 to 2 are hashed from.
 //
 // Only complete subtrees are ever stored (ledger/merkle.h), and a complete
 // subtree's hash never changes, so a node read once is right for good: the
@@ -10,8 +12,10 @@
 //
 // Memory stays bounded as the log grows: a level is kept only while it
 // holds at most `lowest_level_nodes` nodes (counting up to the furthest
-// node seen so far), so the levels kept hold at most twice that together.
-// As the tree grows past a level's bound, that level is dropped.
+// node seen so far), so the levels kept hold at most twice that together
+// (with the default, 16 MiB of hashes), and no level's storage is ever
+// larger than that bound. As the tree grows past a level's bound, that
+// level is dropped.
 //
 // Thread safety: all methods may be called from any thread.
 #ifndef LEDGER_TREE_TOP_CACHE_H_
@@ -32,7 +36,7 @@ namespace ledger {
 
 class TreeTopCache {
  public:
-  static constexpr uint64_t kDefaultLowestLevelNodes = 32768;
+  static constexpr uint64_t kDefaultLowestLevelNodes = uint64_t{1} << 18;
 
   explicit TreeTopCache(uint64_t lowest_level_nodes = kDefaultLowestLevelNodes);
   TreeTopCache(const TreeTopCache&) = delete;
@@ -55,6 +59,11 @@ class TreeTopCache {
   // than any before), this takes no lock: most of a proof's reads are.
   void Insert(const std::vector<Node>& nodes);
 
+  // Records that the tree has at least `leaves` leaves, as if a node
+  // ending there had been inserted: the levels kept are then those for
+  // that size, and levels below are dropped. Returns the lowest level kept.
+  int NoteTreeSize(uint64_t leaves);
+
   // The lowest level kept now (64 before any insert: none).
   int lowest_level() const;
   // Nodes held, over all levels (counted: for tests and figures).
@@ -71,6 +80,9 @@ class TreeTopCache {
   static constexpr int kLevels = 64;
 
   bool HeldLocked(int level, uint64_t index) const;
+  // Raises reach_ to `end` if it is further, dropping the levels that have
+  // outgrown the bound.
+  void ReachLocked(uint64_t end);
   // The end of subtree (level, index) in leaves; 0 if it cannot name one.
   static uint64_t EndOf(int level, uint64_t index);
 

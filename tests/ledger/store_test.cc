@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/entry.h"
+#include "ledger/group_commit_writer.h"
 #include "ledger/keys.h"
 #include "ledger/merkle.h"
 #include "ledger/stored_proofs.h"
@@ -261,6 +263,158 @@ TEST_F(LedgerStoreTest, GetNodesReadsInTheOrderAskedAndNamesWhatIsWrong) {
   ASSERT_OK_AND_ASSIGN(got, store_->GetNodes({{3, 0}, {0, 3}, {1, 0}, {3, 0}, {2, 1}}));
   EXPECT_EQ(got, (std::vector<Hash>{root8, leaf[3], n10, root8, n21}));
   EXPECT_THAT(store_->GetNode(3, 0), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// A log of 1,300 entries written by the real writer: two whole tiles of
+// 512 leaves and part of a third, and levels 9 and 10 above them.
+class TreeWarmUpTest : public LedgerStoreTest {
+ protected:
+  static constexpr uint64_t kEntries = 1300;
+
+  void SetUp() override {
+    LedgerStoreTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<GroupCommitWriter> writer,
+                         GroupCommitWriter::Start(store_.get(), {}));
+    for (uint64_t k = 0; k < kEntries / 100; ++k) {
+      ASSERT_OK(writer->Append(
+          ::ledger::testing::MakeAppendRequest("s", absl::StrCat("warm-", k), 100), "t"));
+    }
+    writer.reset();
+    // Every stored node, read from the database.
+    for (int level = kLowestStoredNodeLevel; (kEntries >> level) > 0; ++level) {
+      for (uint64_t index = 0; index < (kEntries >> level); ++index) {
+        ASSERT_OK_AND_ASSIGN(Hash h, store_->GetNode(level, index));
+        stored_.push_back({level, index, h});
+      }
+    }
+    // Opened again, so the cache is empty.
+    ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  }
+
+  // Removes every tree node from the database: what GetNodes still serves
+  // after this comes from its cache.
+  void DeleteAllNodes() {
+    std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(store_->nodes());
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ASSERT_TRUE(batch.Delete(store_->nodes(), it->key()).ok());
+    }
+    ASSERT_TRUE(it->status().ok());
+    it.reset();
+    ASSERT_OK(store_->Write(&batch, /*sync=*/false));
+    ASSERT_THAT(store_->GetNode(kLowestStoredNodeLevel, 0),
+                StatusIs(absl::StatusCode::kNotFound));
+  }
+
+  // Every stored node of `lowest` and up is served without the database,
+  // and every one below is missed.
+  void ExpectCachedFrom(int lowest) {
+    ASSERT_NO_FATAL_FAILURE(DeleteAllNodes());
+    for (const TreeTopCache::Node& n : stored_) {
+      absl::StatusOr<std::vector<Hash>> got = store_->GetNodes({{n.level, n.index}});
+      if (n.level >= lowest) {
+        ASSERT_OK(got) << n.level << " " << n.index;
+        EXPECT_EQ((*got)[0], n.hash) << n.level << " " << n.index;
+      } else {
+        EXPECT_THAT(got, StatusIs(absl::StatusCode::kNotFound)) << n.level << " " << n.index;
+      }
+    }
+  }
+
+  // The stored hash of node (level, index).
+  Hash Stored(int level, uint64_t index) const {
+    for (const TreeTopCache::Node& n : stored_) {
+      if (n.level == level && n.index == index) return n.hash;
+    }
+    ADD_FAILURE() << "no stored node " << level << " " << index;
+    return Hash{};
+  }
+
+  uint64_t StoredFrom(int lowest) const {
+    return static_cast<uint64_t>(
+        std::count_if(stored_.begin(), stored_.end(),
+                      [&](const TreeTopCache::Node& n) { return n.level >= lowest; }));
+  }
+
+  std::vector<TreeTopCache::Node> stored_;
+  std::atomic<bool> stop_{false};
+};
+
+TEST_F(TreeWarmUpTest, ReadsEveryStoredNodeWhenAllLevelsAreKept) {
+  ASSERT_EQ(stored_.size(), 162u + 81 + 40 + 20 + 10 + 5 + 2 + 1);
+  ASSERT_OK_AND_ASSIGN(LedgerStore::TreeWarmUp done, store_->WarmTreeTopCache(stop_));
+  EXPECT_EQ(done.tree_size, kEntries);
+  EXPECT_EQ(done.lowest_level, kLowestStoredNodeLevel);
+  EXPECT_EQ(done.nodes, stored_.size());
+  ASSERT_NO_FATAL_FAILURE(ExpectCachedFrom(kLowestStoredNodeLevel));
+}
+
+// A bound of 16 nodes keeps levels 7 and up for 1,300 leaves: levels 7 and
+// 8 from inside the tiles, 9 and 10 from their own ranges.
+TEST_F(TreeWarmUpTest, ReadsOnlyTheKeptLevelsFromTheTilesAndAbove) {
+  store_->ResetTreeTopCache(16);
+  ASSERT_OK_AND_ASSIGN(LedgerStore::TreeWarmUp done, store_->WarmTreeTopCache(stop_));
+  EXPECT_EQ(done.lowest_level, 7);
+  EXPECT_EQ(done.nodes, StoredFrom(7));
+  EXPECT_EQ(done.nodes, 10u + 5 + 2 + 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectCachedFrom(7));
+}
+
+// A bound of 4 keeps levels 9 and up: the tiles are not read at all.
+TEST_F(TreeWarmUpTest, ReadsNoTileWhenOnlyUpperLevelsAreKept) {
+  store_->ResetTreeTopCache(4);
+  ASSERT_OK_AND_ASSIGN(LedgerStore::TreeWarmUp done, store_->WarmTreeTopCache(stop_));
+  EXPECT_EQ(done.lowest_level, 9);
+  EXPECT_EQ(done.nodes, 3u);
+  ASSERT_NO_FATAL_FAILURE(ExpectCachedFrom(9));
+}
+
+TEST_F(TreeWarmUpTest, StopsWhenAsked) {
+  stop_.store(true);
+  EXPECT_THAT(store_->WarmTreeTopCache(stop_), StatusIs(absl::StatusCode::kCancelled));
+  ASSERT_NO_FATAL_FAILURE(ExpectCachedFrom(64));
+}
+
+TEST_F(TreeWarmUpTest, AMalformedNodeOrKeyIsDataLossAndTheNodesBeforeItStay) {
+  // A short value for node (4, 70), in the third tile: the first two
+  // tiles' nodes were read before it, the upper levels were not.
+  ASSERT_TRUE(
+      store_->db()->Put(rocksdb::WriteOptions(), store_->nodes(), NodeKey(4, 70), "short").ok());
+  EXPECT_THAT(store_->WarmTreeTopCache(stop_),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("level 4 index 70")));
+  const Hash node_8_1 = Stored(8, 1);
+  ASSERT_TRUE(
+      store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(8, 1)).ok());
+  ASSERT_OK_AND_ASSIGN(std::vector<Hash> got, store_->GetNodes({{8, 1}}));
+  EXPECT_EQ(got[0], node_8_1);
+  ASSERT_TRUE(
+      store_->db()->Delete(rocksdb::WriteOptions(), store_->nodes(), NodeKey(9, 0)).ok());
+  EXPECT_THAT(store_->GetNodes({{9, 0}}), StatusIs(absl::StatusCode::kNotFound));
+
+  // A key no format writes, inside the tiles' range (after every tile
+  // key), once the node is right again.
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  ASSERT_TRUE(store_->db()
+                  ->Put(rocksdb::WriteOptions(), store_->nodes(), NodeKey(4, 70),
+                        AsBytes(Stored(4, 70)))
+                  .ok());
+  ASSERT_TRUE(store_->db()
+                  ->Put(rocksdb::WriteOptions(), store_->nodes(), std::string("\0\x01", 2),
+                        std::string(32, 'x'))
+                  .ok());
+  EXPECT_THAT(store_->WarmTreeTopCache(stop_),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("malformed key 0001")));
+  ASSERT_OK_AND_ASSIGN(got, store_->GetNodes({{4, 70}}));
+  EXPECT_EQ(got[0], Stored(4, 70));
+}
+
+TEST_F(LedgerStoreTest, WarmTreeTopCacheOnAnEmptyLogReadsNothing) {
+  ASSERT_NO_FATAL_FAILURE(OpenReadWrite());
+  std::atomic<bool> stop{false};
+  ASSERT_OK_AND_ASSIGN(LedgerStore::TreeWarmUp done, store_->WarmTreeTopCache(stop));
+  EXPECT_EQ(done.tree_size, 0u);
+  EXPECT_EQ(done.nodes, 0u);
 }
 
 TEST_F(LedgerStoreTest, StoredProofsVerifyAndAMissingNodeIsDataLoss) {

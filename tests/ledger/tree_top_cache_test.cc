@@ -143,6 +143,40 @@ TEST(TreeTopCacheTest, KeepsOnlyTheUpperLevelsAsTheTreeGrows) {
   EXPECT_EQ(Find(cache, lowest - 1, 0), std::nullopt);
 }
 
+// A tree size noted before any node is read sets the levels kept as a node
+// ending there would, so a warm-up that reads levels bottom-up keeps only
+// what the whole tree's bound allows.
+TEST(TreeTopCacheTest, NoteTreeSizeKeepsTheLevelsForThatSize) {
+  constexpr uint64_t kBound = 16;
+  TreeTopCache cache(kBound);
+  EXPECT_EQ(cache.NoteTreeSize(0), 64);
+  EXPECT_EQ(cache.NoteTreeSize(1300), LowestWithin(1300, kBound));  // 7
+  Insert(cache, 6, 0, NodeName(6, 0));
+  Insert(cache, 7, 9, NodeName(7, 9));
+  EXPECT_EQ(Find(cache, 6, 0), std::nullopt);
+  EXPECT_THAT(Find(cache, 7, 9), Optional(Eq(NodeName(7, 9))));
+  // A smaller size changes nothing; a larger one drops level 7.
+  EXPECT_EQ(cache.NoteTreeSize(100), 7);
+  EXPECT_THAT(Find(cache, 7, 9), Optional(Eq(NodeName(7, 9))));
+  EXPECT_EQ(cache.NoteTreeSize(4096), LowestWithin(4096, kBound));  // 8
+  EXPECT_EQ(Find(cache, 7, 9), std::nullopt);
+  EXPECT_EQ(cache.nodes(), 0u);
+}
+
+// A level filled left to right, as a warm-up fills it, never takes more
+// storage than the bound's worth of nodes, however its vectors grow.
+TEST(TreeTopCacheTest, ALevelsStorageNeverPassesTheBound) {
+  constexpr uint64_t kBound = 1000;  // not a power of two
+  TreeTopCache cache(kBound);
+  ASSERT_EQ(cache.NoteTreeSize(kBound * 8), 3);
+  for (uint64_t index = 0; index < kBound; ++index) {
+    Insert(cache, 3, index, NodeName(3, index));
+    ASSERT_LE(cache.bytes(), kBound * sizeof(Hash) + kBound / 8 + 64) << index;
+  }
+  EXPECT_EQ(cache.nodes(), kBound);
+  EXPECT_THAT(Find(cache, 3, kBound - 1), Optional(Eq(NodeName(3, kBound - 1))));
+}
+
 // Readers and a writer at once (the sanitizer build runs this under TSan).
 TEST(TreeTopCacheTest, ReadersAndAWriterAtOnce) {
   TreeTopCache cache(64);
