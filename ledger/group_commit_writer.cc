@@ -92,6 +92,9 @@ struct GroupCommitWriter::GroupState {
   std::unordered_map<std::string, StagedStream> staged_by_stream;
   // The group being written while this one is staged, or null.
   const GroupState* parent = nullptr;
+  // The tree nodes the group's batch stores, offered to the store's cache
+  // of the tree's upper levels once the batch is durable.
+  std::vector<TreeTopCache::Node> stored_nodes;
 
   // An event staged in this group or the one being written: its record,
   // and its entry's bytes (valid until this group's batch next grows).
@@ -499,6 +502,7 @@ absl::Status GroupCommitWriter::CommitStaged(StagedGroup& staged) {
     Answer(staged.group, staged.results, 0);
     return written;
   }
+  store_->KeepTreeNodes(staged.state.stored_nodes);
   if (options_.signer != nullptr) {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     checkpoint_ = {staged.head.size, std::move(staged.note)};
@@ -815,6 +819,7 @@ absl::StatusOr<AppendResponse> GroupCommitWriter::Stage(
     batch.Put(store_->event_ids(), e.event_id(), value);
     state.tree.Append(leaves[i], [&](int level, uint64_t index, const Hash& h) {
       store_->PutNode(&batch, level, index, h);
+      if (level >= kLowestStoredNodeLevel) state.stored_nodes.push_back({level, index, h});
     });
     const std::string_view id = state.arena.Copy(e.event_id());
     state.event_ids[absl::string_view(id.data(), id.size())] = {rec, entry_offset,

@@ -856,6 +856,10 @@ absl::StatusOr<std::vector<Hash>> LedgerStore::GetNodes(
   return hashes;
 }
 
+void LedgerStore::KeepTreeNodes(const std::vector<TreeTopCache::Node>& nodes) const {
+  if (!nodes.empty()) top_nodes_->Insert(nodes);
+}
+
 void LedgerStore::ResetTreeTopCache(uint64_t lowest_level_nodes) {
   top_nodes_ = std::make_unique<TreeTopCache>(lowest_level_nodes);
 }

@@ -127,6 +127,12 @@ class LedgerStore {
   [[nodiscard]] absl::StatusOr<TreeWarmUp> WarmTreeTopCache(
       const std::atomic<bool>& stop) const;
 
+  // Offers tree nodes just made durable to GetNodes' cache (the writer
+  // calls it after each group's write): those of the levels it keeps stay,
+  // so a running server's cache holds the new nodes as well as those
+  // WarmTreeTopCache read.
+  void KeepTreeNodes(const std::vector<TreeTopCache::Node>& nodes) const;
+
   // Empties GetNodes' cache and bounds it anew: its lowest level kept may
   // hold at most `lowest_level_nodes` nodes (ledger/tree_top_cache.h; the
   // default is TreeTopCache::kDefaultLowestLevelNodes). For tests and

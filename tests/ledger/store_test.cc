@@ -370,6 +370,37 @@ TEST_F(TreeWarmUpTest, ReadsNoTileWhenOnlyUpperLevelsAreKept) {
   ASSERT_NO_FATAL_FAILURE(ExpectCachedFrom(9));
 }
 
+// The writer offers each group's new nodes to the cache once they are
+// durable: after 100 more appends every node they completed is served
+// without the database, and the older ones (not warmed) are not.
+TEST_F(TreeWarmUpTest, TheWriterKeepsTheNodesItStores) {
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<GroupCommitWriter> writer,
+                         GroupCommitWriter::Start(store_.get(), {}));
+    ASSERT_OK(writer->Append(
+        ::ledger::testing::MakeAppendRequest("s", "warm-more", 100), "t"));
+  }
+  constexpr uint64_t kMore = kEntries + 100;
+  std::vector<TreeTopCache::Node> made;
+  for (int level = kLowestStoredNodeLevel; (kMore >> level) > 0; ++level) {
+    for (uint64_t index = (kEntries >> level); index < (kMore >> level); ++index) {
+      ASSERT_OK_AND_ASSIGN(Hash h, store_->GetNode(level, index));
+      made.push_back({level, index, h});
+    }
+  }
+  ASSERT_EQ(made.size(), 13u + 6 + 3 + 1);  // levels 3 to 6 gained nodes
+  ASSERT_NO_FATAL_FAILURE(DeleteAllNodes());
+  for (const TreeTopCache::Node& n : made) {
+    absl::StatusOr<std::vector<Hash>> got = store_->GetNodes({{n.level, n.index}});
+    ASSERT_OK(got) << n.level << " " << n.index;
+    EXPECT_EQ((*got)[0], n.hash) << n.level << " " << n.index;
+  }
+  for (const TreeTopCache::Node& n : stored_) {
+    EXPECT_THAT(store_->GetNodes({{n.level, n.index}}), StatusIs(absl::StatusCode::kNotFound))
+        << n.level << " " << n.index;
+  }
+}
+
 TEST_F(TreeWarmUpTest, StopsWhenAsked) {
   stop_.store(true);
   EXPECT_THAT(store_->WarmTreeTopCache(stop_), StatusIs(absl::StatusCode::kCancelled));
