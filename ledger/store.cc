@@ -893,9 +893,10 @@ absl::StatusOr<LedgerStore::TreeWarmUp> LedgerStore::WarmTreeTopCache(
       const std::string_view key = it->key().ToStringView();
       std::optional<NodeKeyParts> id = ParseNodeKey(key);
       if (!id.has_value()) {
-        return absl::DataLossError(absl::StrCat("the nodes family holds a malformed key ",
-                                                absl::BytesToHexString(absl::string_view(key.data(), key.size())),
-                                                "; run ledger-verify"));
+        return absl::DataLossError(absl::StrCat(
+            "the nodes family holds a malformed key ",
+            absl::BytesToHexString(absl::string_view(key.data(), key.size())),
+            "; run ledger-verify"));
       }
       if (id->level < lowest) continue;
       absl::StatusOr<Hash> h = NodeFromRead(rocksdb::Status::OK(),
