@@ -117,6 +117,11 @@ TEST_F(CrashRecoveryTest, KilledAtRandomMomentsKeepsEveryAcknowledgedAppend) {
   ASSERT_OK_AND_ASSIGN(ProcessOutput audit, Audit(ledgerd->address()));
   EXPECT_THAT(audit, ExitedWith(0)) << audit.err;
   ASSERT_OK(ledgerd->Stop());
+  // Once serving, it read the tree's upper levels into memory (every
+  // stored level, for a log this small) and said so.
+  EXPECT_THAT(ledgerd->process().err(),
+              ::testing::ContainsRegex(
+                  "ledgerd: tree cache: [1-9][0-9]* nodes of levels 3 and up read in"));
   ASSERT_OK_AND_ASSIGN(ProcessOutput verify, RunLedgerVerify(PathIn("db")));
   EXPECT_THAT(verify, ExitedWith(0));
 }
