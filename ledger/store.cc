@@ -871,7 +871,7 @@ absl::StatusOr<LedgerStore::TreeWarmUp> LedgerStore::WarmTreeTopCache(
   done.tree_size = head.size;
   done.lowest_level = std::max(top_nodes_->NoteTreeSize(head.size), kLowestStoredNodeLevel);
   const int lowest = done.lowest_level;
-  if (head.size == 0 || lowest >= 64) return done;
+  if (head.size == 0) return done;  // no level is kept
 
   rocksdb::ReadOptions options;
   options.fill_cache = false;        // one pass: nothing in it is read again

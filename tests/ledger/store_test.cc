@@ -307,17 +307,25 @@ class TreeWarmUpTest : public LedgerStoreTest {
                 StatusIs(absl::StatusCode::kNotFound));
   }
 
+  // GetNodes serves node `n` with its hash (once the database has no
+  // nodes: from the cache).
+  void ExpectServed(const TreeTopCache::Node& n) {
+    absl::StatusOr<std::vector<Hash>> got = store_->GetNodes({{n.level, n.index}});
+    ASSERT_OK(got) << n.level << " " << n.index;
+    EXPECT_EQ((*got)[0], n.hash) << n.level << " " << n.index;
+  }
+
   // Every stored node of `lowest` and up is served without the database,
   // and every one below is missed.
   void ExpectCachedFrom(int lowest) {
     ASSERT_NO_FATAL_FAILURE(DeleteAllNodes());
     for (const TreeTopCache::Node& n : stored_) {
-      absl::StatusOr<std::vector<Hash>> got = store_->GetNodes({{n.level, n.index}});
       if (n.level >= lowest) {
-        ASSERT_OK(got) << n.level << " " << n.index;
-        EXPECT_EQ((*got)[0], n.hash) << n.level << " " << n.index;
+        ASSERT_NO_FATAL_FAILURE(ExpectServed(n));
       } else {
-        EXPECT_THAT(got, StatusIs(absl::StatusCode::kNotFound)) << n.level << " " << n.index;
+        EXPECT_THAT(store_->GetNodes({{n.level, n.index}}),
+                    StatusIs(absl::StatusCode::kNotFound))
+            << n.level << " " << n.index;
       }
     }
   }
@@ -390,11 +398,7 @@ TEST_F(TreeWarmUpTest, TheWriterKeepsTheNodesItStores) {
   }
   ASSERT_EQ(made.size(), 13u + 6 + 3 + 1);  // levels 3 to 6 gained nodes
   ASSERT_NO_FATAL_FAILURE(DeleteAllNodes());
-  for (const TreeTopCache::Node& n : made) {
-    absl::StatusOr<std::vector<Hash>> got = store_->GetNodes({{n.level, n.index}});
-    ASSERT_OK(got) << n.level << " " << n.index;
-    EXPECT_EQ((*got)[0], n.hash) << n.level << " " << n.index;
-  }
+  for (const TreeTopCache::Node& n : made) ASSERT_NO_FATAL_FAILURE(ExpectServed(n));
   for (const TreeTopCache::Node& n : stored_) {
     EXPECT_THAT(store_->GetNodes({{n.level, n.index}}), StatusIs(absl::StatusCode::kNotFound))
         << n.level << " " << n.index;
