@@ -67,6 +67,7 @@ constexpr char kUsage[] =
     "                      kind of event, so its subject needs the admin role)\n"
     "  --tls-key FILE      the client certificate's private key, PEM\n"
     "  --ca FILE           CA certificate(s), PEM, that signed the server's\n"
+    "                      certificate\n"
     "  --help              show this help\n"
     "\n"
     "Each stream's events are appended in date order, the events of one\n"

@@ -152,6 +152,7 @@ constexpr char kUsage[] =
     "                      append google.protobuf.BytesValue: admin)\n"
     "  --tls-key FILE      the client certificate's private key, PEM\n"
     "  --ca FILE           CA certificate(s), PEM, that signed the server's\n"
+    "                      certificate\n"
     "  --help              show this help\n"
     "\n"
     "Event ids are bench-RUN-CLIENT-COUNTER (bench-RUNb-... and streams\n"

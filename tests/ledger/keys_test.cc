@@ -289,7 +289,9 @@ TEST(NodeKeyTest, ATilesNodesAreAdjacentAndInTileNodesInKeyOrder) {
           NodeKey(kTileLevel, 0)}) {
       EXPECT_TRUE(other > keys.back()) << HexEncode(other);
     }
-    if (tile > 0) EXPECT_TRUE(NodeKey(8, (tile << 1) - 1) < keys.front());
+    if (tile > 0) {
+      EXPECT_TRUE(NodeKey(8, (tile << 1) - 1) < keys.front());
+    }
   }
 }
 
