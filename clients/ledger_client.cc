@@ -3,7 +3,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -74,6 +78,72 @@ absl::StatusOr<ledger::v1::AppendResponse> LedgerClient::Append(
     const ledger::v1::AppendRequest& request) {
   return impl_->Unary<ledger::v1::AppendResponse>(
       *impl_->stub, &ledger::v1::LedgerService::Stub::Append, request);
+}
+
+absl::Status LedgerClient::AppendStream(
+    const std::function<bool(ledger::v1::AppendRequest*)>& next,
+    const std::function<void(absl::StatusOr<ledger::v1::AppendResponse>)>& on_answer,
+    size_t max_unanswered) {
+  max_unanswered = std::max<size_t>(max_unanswered, 1);
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReaderWriter<ledger::v1::AppendRequest,
+                                           ledger::v1::AppendStreamResponse>>
+      stream = impl_->stub->AppendStream(&ctx);
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t sent = 0;      // guarded by mu
+  uint64_t answered = 0;  // guarded by mu
+  bool over = false;      // no more answers will come; guarded by mu
+  std::thread sender([&] {
+    ledger::v1::AppendRequest request;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return over || sent - answered < max_unanswered; });
+        if (over) break;
+      }
+      request.Clear();
+      if (!next(&request)) break;
+      {
+        // Counted before the write: its answer may come before Write returns.
+        std::lock_guard<std::mutex> lock(mu);
+        ++sent;
+      }
+      if (!stream->Write(request)) {
+        std::lock_guard<std::mutex> lock(mu);
+        --sent;
+        break;  // the call is over; Finish below says why
+      }
+    }
+    stream->WritesDone();
+  });
+  ledger::v1::AppendStreamResponse answer;
+  while (stream->Read(&answer)) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++answered;
+    }
+    cv.notify_one();
+    if (answer.code() == 0) {
+      on_answer(std::move(*answer.mutable_response()));
+    } else {
+      on_answer(absl::Status(static_cast<absl::StatusCode>(answer.code()), answer.message()));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    over = true;
+  }
+  cv.notify_one();
+  sender.join();
+  absl::Status status = FromGrpc(stream->Finish());
+  if (status.ok() && answered != sent) {
+    // The server ended the call without answering everything sent.
+    status = absl::UnavailableError(absl::StrCat(
+        "the server answered ", answered, " of ", sent,
+        " requests; the others may or may not be recorded"));
+  }
+  return status;
 }
 
 absl::Status LedgerClient::Read(

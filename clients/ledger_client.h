@@ -6,6 +6,7 @@
 #ifndef CLIENTS_LEDGER_CLIENT_H_
 #define CLIENTS_LEDGER_CLIENT_H_
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,6 +44,22 @@ class LedgerClient {
   // Appends; the status carries the server's code and message on failure.
   [[nodiscard]] absl::StatusOr<ledger::v1::AppendResponse> Append(
       const ledger::v1::AppendRequest& request);
+
+  // Appends without waiting for each answer, on one AppendStream call:
+  // sends each request `next` fills in (it returns false when there are no
+  // more; it runs on a thread of its own) and passes each answer to
+  // `on_answer`, in the order sent, on the calling thread: the response, or
+  // the status Append would have returned (a refused request does not stop
+  // the ones after it). Returns OK once every request sent has been
+  // answered; otherwise the call's error, and the requests not answered
+  // may or may not be recorded (send them again with the same event ids).
+  // At most `max_unanswered` requests are sent ahead of their answers (the
+  // server reads at most 64 ahead; more would wait in the connection's
+  // buffers and only add to each one's latency).
+  [[nodiscard]] absl::Status AppendStream(
+      const std::function<bool(ledger::v1::AppendRequest*)>& next,
+      const std::function<void(absl::StatusOr<ledger::v1::AppendResponse>)>& on_answer,
+      size_t max_unanswered = 64);
 
   // Streams matching entries to `on_entry` until the end of the range, or
   // until `on_entry` returns false (then the call is cancelled and OK is

@@ -14,13 +14,17 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -50,12 +54,263 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
                       std::string(s.message()));
 }
 
-// Append is served with gRPC's callback API: the call waits for its group
-// to be durable without holding a thread, and the writer's committer
-// finishes it. The other calls are synchronous.
+class AppendStreamReactor;
+
+// The AppendStream calls in progress, so that a shutdown can end them
+// without waiting for their clients: a client that keeps its side open but
+// sends nothing would otherwise hold the server's shutdown for its whole
+// grace period.
+class AppendStreams {
+ public:
+  // Registers `r`; false once shutting down (the call is then refused).
+  bool Add(AppendStreamReactor* r);
+  // Called from the reactor's OnDone: unregisters it and deletes it, at
+  // once or, while Shutdown is stopping it, when Shutdown is done with it.
+  void Done(AppendStreamReactor* r);
+  // Asks every call in progress to stop reading and to end once the
+  // requests already read are answered; later calls are refused.
+  void Shutdown();
+
+ private:
+  std::mutex mu_;
+  bool shutting_down_ = false;                // guarded by mu_
+  std::set<AppendStreamReactor*> live_;       // guarded by mu_
+  std::set<AppendStreamReactor*> held_;       // in use by Shutdown; guarded by mu_
+  std::set<AppendStreamReactor*> done_held_;  // done while held; guarded by mu_
+};
+
+// One AppendStream call: each request read is checked and handed to the
+// writer before the next is read, so the writer sees them in the order
+// sent and answers them in that order; each answer is written once it and
+// every answer before it are in. At most kWindow requests (and
+// kWindowBytes of them) wait for their answers; past that the next read
+// waits, and HTTP/2's flow control holds the client back.
+//
+// gRPC's reactions (OnReadDone, OnWriteDone, OnCancel), the writer's
+// answers (on its committer thread) and Stop (on the thread shutting the
+// server down) run on different threads: mu_ guards the state, and gRPC
+// operations are started after it is released. The call is finished only
+// when no write or answer is outstanding (and no read, unless stopping),
+// so nothing refers to the reactor once OnDone has run.
+class AppendStreamReactor final
+    : public grpc::ServerBidiReactor<ledger::v1::AppendRequest,
+                                     ledger::v1::AppendStreamResponse> {
+ public:
+  static constexpr size_t kWindow = 64;
+  static constexpr size_t kWindowBytes = 16 << 20;
+
+  AppendStreamReactor(grpc::CallbackServerContext* context, GroupCommitWriter* writer,
+                      const CallAuthorizer* authorizer, AppendStreams* registry)
+      : context_(context), writer_(writer), authorizer_(authorizer), registry_(registry) {
+    if (!registry_->Add(this)) {
+      finished_ = true;
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down"));
+      return;
+    }
+    reading_ = true;
+    StartRead(&incoming_);
+  }
+
+  void OnReadDone(bool ok) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    reading_ = false;
+    if (!ok) {
+      reads_done_ = true;  // the client closed its side, or the call ended
+      Act(lock);
+      return;
+    }
+    if (stopping_ || finished_) {
+      // Read after Stop: not recorded, and the call's status says so.
+      Act(lock);
+      return;
+    }
+    auto item = std::make_unique<Item>();
+    item->request.Swap(&incoming_);
+    Item* const raw = item.get();
+    raw->bytes = raw->request.ByteSizeLong();
+    bytes_ += raw->bytes;
+    ++unanswered_;
+    items_.push_back(std::move(item));
+    // No read is outstanding, so no other thread starts one before this
+    // request is handed to the writer: the writer queues the requests in
+    // the order they were sent.
+    submitting_ = true;
+    lock.unlock();
+    // The actor is who the connection proved to be, as for Append.
+    absl::StatusOr<std::string> actor = authorizer_->AuthorizeAppend(*context_, raw->request);
+    if (!actor.ok()) {
+      Answer(raw, actor.status());
+    } else {
+      writer_->AppendAsync(raw->request, *actor,
+                           [this, raw](absl::StatusOr<ledger::v1::AppendResponse> r) {
+                             Answer(raw, std::move(r));
+                           });
+    }
+    lock.lock();
+    submitting_ = false;
+    Act(lock);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    writing_ = false;
+    if (ok) {
+      bytes_ -= items_.front()->bytes;
+      items_.pop_front();
+    } else {
+      broken_ = true;  // the call is over: nothing more can be written
+    }
+    Act(lock);
+  }
+
+  void OnCancel() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    broken_ = true;
+    Act(lock);
+  }
+
+  void OnDone() override { registry_->Done(this); }
+
+  // Reads no more requests; ends the call with UNAVAILABLE once those read
+  // are answered.
+  void Stop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    stopping_ = true;
+    Act(lock);
+  }
+
+ private:
+  struct Item {
+    ledger::v1::AppendRequest request;
+    size_t bytes = 0;
+    bool answered = false;
+    ledger::v1::AppendStreamResponse answer;
+  };
+
+  void Answer(Item* item, absl::StatusOr<ledger::v1::AppendResponse> r) {
+    std::unique_lock<std::mutex> lock(mu_);
+    item->answered = true;
+    --unanswered_;
+    if (r.ok()) {
+      *item->answer.mutable_response() = std::move(*r);
+    } else {
+      const grpc::Status status = ToGrpcStatus(r.status());
+      item->answer.set_code(static_cast<int32_t>(status.error_code()));
+      item->answer.set_message(status.error_message());
+    }
+    Act(lock);
+  }
+
+  // Decides, under `lock`, what to start next; starts it once `lock` is
+  // released.
+  void Act(std::unique_lock<std::mutex>& lock) {
+    if (finished_) return;
+    if (broken_ && !writing_) {
+      // Answers nobody can receive any more.
+      while (!items_.empty() && items_.front()->answered) {
+        bytes_ -= items_.front()->bytes;
+        items_.pop_front();
+      }
+    }
+    const ledger::v1::AppendStreamResponse* write = nullptr;
+    if (!broken_ && !writing_ && !items_.empty() && items_.front()->answered) {
+      writing_ = true;
+      write = &items_.front()->answer;
+    }
+    bool read = false;
+    if (!broken_ && !stopping_ && !reading_ && !submitting_ && !reads_done_ &&
+        items_.size() < kWindow && bytes_ < kWindowBytes) {
+      reading_ = true;
+      read = true;
+    }
+    // Stopping, a read may stay outstanding: Finish ends it.
+    bool finish = false;
+    if (!writing_ && !submitting_ && unanswered_ == 0 && items_.empty() &&
+        (stopping_ || (!reading_ && (reads_done_ || broken_)))) {
+      finished_ = true;
+      finish = true;
+    }
+    grpc::Status status = grpc::Status::OK;
+    if (broken_) {
+      status = grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
+    } else if (stopping_ && !reads_done_) {
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "server is shutting down; every request answered before this was "
+                            "handled, and none after it was read");
+    }
+    lock.unlock();
+    if (write != nullptr) StartWrite(write);
+    if (read) StartRead(&incoming_);
+    if (finish) Finish(status);
+  }
+
+  grpc::CallbackServerContext* const context_;
+  GroupCommitWriter* const writer_;
+  const CallAuthorizer* const authorizer_;
+  AppendStreams* const registry_;
+  ledger::v1::AppendRequest incoming_;  // the outstanding read's target
+
+  std::mutex mu_;
+  std::deque<std::unique_ptr<Item>> items_;  // in the order read; the front is answered next
+  size_t bytes_ = 0;                         // of the requests in items_
+  size_t unanswered_ = 0;                    // items the writer has not answered yet
+  bool reading_ = false;                     // a read is outstanding
+  bool submitting_ = false;                  // a request is being handed to the writer
+  bool reads_done_ = false;                  // no more requests will come
+  bool writing_ = false;                     // a write (of the front's answer) is outstanding
+  bool broken_ = false;                      // cancelled, or a write failed
+  bool stopping_ = false;                    // the server is shutting down
+  bool finished_ = false;
+};
+
+bool AppendStreams::Add(AppendStreamReactor* r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shutting_down_) return false;
+  live_.insert(r);
+  return true;
+}
+
+void AppendStreams::Done(AppendStreamReactor* r) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    live_.erase(r);
+    if (held_.count(r) > 0) {
+      done_held_.insert(r);
+      return;
+    }
+  }
+  delete r;
+}
+
+void AppendStreams::Shutdown() {
+  std::vector<AppendStreamReactor*> stopping;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+    stopping.assign(live_.begin(), live_.end());
+    held_.insert(live_.begin(), live_.end());
+  }
+  // Outside mu_: stopping one may finish it, and gRPC may then call its
+  // OnDone on this very thread.
+  for (AppendStreamReactor* r : stopping) r->Stop();
+  std::vector<AppendStreamReactor*> finished;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (AppendStreamReactor* r : stopping) {
+      held_.erase(r);
+      if (done_held_.erase(r) > 0) finished.push_back(r);
+    }
+  }
+  for (AppendStreamReactor* r : finished) delete r;
+}
+
+// Append and AppendStream are served with gRPC's callback API: a call
+// waits for its group to be durable without holding a thread, and the
+// writer's committer answers it. The other calls are synchronous.
 class LedgerServiceImpl final
-    : public ledger::v1::LedgerService::WithCallbackMethod_Append<
-          ledger::v1::LedgerService::Service> {
+    : public ledger::v1::LedgerService::WithCallbackMethod_AppendStream<
+          ledger::v1::LedgerService::WithCallbackMethod_Append<
+              ledger::v1::LedgerService::Service>> {
  public:
   LedgerServiceImpl(const LedgerStore* store, GroupCommitWriter* writer,
                     std::string verifier_key, const CallAuthorizer* authorizer,
@@ -66,7 +321,10 @@ class LedgerServiceImpl final
         verifier_key_(std::move(verifier_key)),
         authorizer_(authorizer) {}
 
-  void BeginShutdown() { shutting_down_.store(true); }
+  void BeginShutdown() {
+    shutting_down_.store(true);
+    append_streams_.Shutdown();
+  }
 
   grpc::Status GetCheckpoint(grpc::ServerContext* context,
                              const ledger::v1::GetCheckpointRequest*,
@@ -158,6 +416,11 @@ class LedgerServiceImpl final
                            reactor->Finish(grpc::Status::OK);
                          });
     return reactor;
+  }
+
+  grpc::ServerBidiReactor<ledger::v1::AppendRequest, ledger::v1::AppendStreamResponse>*
+  AppendStream(grpc::CallbackServerContext* context) override {
+    return new AppendStreamReactor(context, writer_, authorizer_, &append_streams_);
   }
 
   grpc::Status Read(grpc::ServerContext* context,
@@ -372,6 +635,7 @@ class LedgerServiceImpl final
   std::mutex backup_mu_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<int> subscriptions_{0};
+  AppendStreams append_streams_;
   const int max_subscriptions_;
   const std::string verifier_key_;
   const CallAuthorizer* const authorizer_;

@@ -57,6 +57,7 @@ using ledger::bench::ResidentMemorySampler;
 constexpr char kUsage[] =
     "usage: ledger-bench [--server HOST:PORT] [--phases LIST] [--clients K]\n"
     "                    [--events N] [--batch B] [--batched-events M]\n"
+    "                    [--stream-events E]\n"
     "                    [--payload-bytes P] [--streams S] [--health-rpcs H]\n"
     "                    [--read-entries R] [--read-chunk C]\n"
     "                    [--catchup-entries U] [--subscribers S2]\n"
@@ -76,6 +77,11 @@ constexpr char kUsage[] =
     "  unary      N durable appends, one event per Append RPC, split evenly\n"
     "             across the clients. expected_version is unset.\n"
     "  batched    M durable appends, B events per Append RPC, likewise.\n"
+    "  stream     E durable appends, one event per request, each client\n"
+    "             sending its share on one AppendStream call without\n"
+    "             waiting for answers (the server reads up to 64 ahead);\n"
+    "             latency is from sending each request to its answer. Its\n"
+    "             warm-up RPCs are unary appends.\n"
     "  read       Read RPCs over the last R entries of the log (at most the\n"
     "             whole log), split across the clients in slices, each slice\n"
     "             read C entries per RPC: entries/s, and latency per RPC.\n"
@@ -119,6 +125,8 @@ constexpr char kUsage[] =
     "                      (default: 100)\n"
     "  --batched-events M  events appended in the batched phase (default:\n"
     "                      100000)\n"
+    "  --stream-events E   events appended in the stream phase (default:\n"
+    "                      20000)\n"
     "  --payload-bytes P   size of each event's payload value: a\n"
     "                      google.protobuf.BytesValue of random bytes, sized\n"
     "                      so its serialized form is P bytes (one less where\n"
@@ -156,7 +164,8 @@ constexpr char kUsage[] =
     "  --help              show this help\n"
     "\n"
     "Event ids are bench-RUN-CLIENT-COUNTER (bench-RUNb-... and streams\n"
-    "bench/RUNb/... in the batched phase, bench-RUN-live-I in the live\n"
+    "bench/RUNb/... in the batched phase, bench-RUNs-... and bench/RUNs/...\n"
+    "in the stream phase, bench-RUN-live-I in the live\n"
     "fan-out) and RUN is random, so runs never collide and the benchmark\n"
     "can be repeated against the same database.\n"
     "\n"
@@ -169,7 +178,8 @@ constexpr char kUsage[] =
     "phases, clients, payload_bytes, streams, warmup_rpcs_per_client,\n"
     "errors. health: health_rpcs, health_seconds, health_rpcs_per_sec,\n"
     "health_p50_us, health_p99_us, health_max_us. unary (and batched, with\n"
-    "the prefix batched_ and batched_batch): unary_rpcs, unary_events,\n"
+    "the prefix batched_ and batched_batch, and stream, with the prefix\n"
+    "stream_, where _rpcs counts the requests answered): unary_rpcs, unary_events,\n"
     "unary_seconds, unary_rpcs_per_sec, unary_events_per_sec, unary_p50_us,\n"
     "unary_p99_us, unary_max_us; with health, ratio_unary_rpcs_to_health.\n"
     "read: read_log_size, read_rpcs, read_entries, read_seconds,\n"
@@ -195,8 +205,8 @@ constexpr char kUsage[] =
     "the run stops there), 2 usage error.\n";
 
 // The phases in the order they run.
-const char* const kPhaseNames[] = {"health", "unary",  "batched", "read",
-                                   "subscribe", "proofs", "views"};
+const char* const kPhaseNames[] = {"health",    "unary",  "batched", "stream",
+                                   "read",      "subscribe", "proofs", "views"};
 
 constexpr uint64_t kWarmupRpcsPerClient = 3;
 constexpr uint64_t kMinHealthRpcs = 20000;
@@ -217,6 +227,7 @@ struct BenchConfig {
   uint64_t events = 20000;  // unary phase
   uint64_t batch = 100;
   uint64_t batched_events = 100000;
+  uint64_t stream_events = 20000;
   uint64_t payload_bytes = 300;
   uint64_t streams = 0;      // 0: one per client
   uint64_t health_rpcs = 0;  // 0: see --health-rpcs
@@ -257,6 +268,19 @@ class ClientScript {
   virtual void Prepare(uint64_t i) = 0;
   // Sends the prepared RPC; returns the number of events it carried.
   virtual absl::StatusOr<uint64_t> Send() = 0;
+  // True for a script that sends its timed requests on one streaming call
+  // (SendStreamed) instead of one RPC each.
+  virtual bool streamed() const { return false; }
+  // Sends requests first .. first + n - 1 (each built by Prepare) on one
+  // call, stopping early once `stop` is set; appends each request's latency
+  // (from sending it to its answer) to `latencies_ns` and counts it in
+  // `done`. Returns the events the answered requests carried.
+  virtual absl::StatusOr<uint64_t> SendStreamed(uint64_t /*first*/, uint64_t /*n*/,
+                                                const std::atomic<bool>& /*stop*/,
+                                                std::vector<int64_t>* /*latencies_ns*/,
+                                                std::atomic<uint64_t>* /*done*/) {
+    return absl::UnimplementedError("not a streaming script");
+  }
 };
 
 // Durable appends: `events` timed events in RPCs of up to `batch` events,
@@ -301,14 +325,24 @@ class AppendScript : public ClientScript {
   absl::StatusOr<uint64_t> Send() override {
     absl::StatusOr<ledger::v1::AppendResponse> r = client_->Append(request_);
     if (!r.ok()) return r.status();
-    if (r->duplicate() || r->events_size() != request_.events_size()) {
-      return absl::InternalError(absl::StrCat(
-          "the server answered an append of ", request_.events_size(),
-          " new events with ", r->events_size(), " positions",
-          r->duplicate() ? ", marked duplicate" : ""));
-    }
+    if (absl::Status bad = CheckAnswer(*r, request_.events_size()); !bad.ok()) return bad;
     return static_cast<uint64_t>(request_.events_size());
   }
+
+ protected:
+  // An error unless `r` places `events` new events.
+  static absl::Status CheckAnswer(const ledger::v1::AppendResponse& r, int events) {
+    if (r.duplicate() || r.events_size() != events) {
+      return absl::InternalError(absl::StrCat("the server answered an append of ", events,
+                                              " new events with ", r.events_size(),
+                                              " positions",
+                                              r.duplicate() ? ", marked duplicate" : ""));
+    }
+    return absl::OkStatus();
+  }
+
+  const ledger::v1::AppendRequest& request() const { return request_; }
+  ledger::LedgerClient* client() const { return client_; }
 
  private:
   ledger::LedgerClient* const client_;
@@ -320,6 +354,54 @@ class AppendScript : public ClientScript {
   const uint64_t events_;
   uint64_t next_id_ = 0;
   ledger::v1::AppendRequest request_;
+};
+
+// Durable appends of one event each, sent on one AppendStream call per
+// client without waiting for answers (the warm-up RPCs are unary).
+class StreamAppendScript : public AppendScript {
+ public:
+  using AppendScript::AppendScript;
+
+  bool streamed() const override { return true; }
+
+  absl::StatusOr<uint64_t> SendStreamed(uint64_t first, uint64_t n,
+                                        const std::atomic<bool>& stop,
+                                        std::vector<int64_t>* latencies_ns,
+                                        std::atomic<uint64_t>* done) override {
+    using Clock = std::chrono::steady_clock;
+    // Written by the sending thread, read by this one when the answer
+    // comes back.
+    std::vector<std::atomic<int64_t>> sent_ns(n);
+    const Clock::time_point origin = Clock::now();
+    uint64_t next = 0;
+    uint64_t answered = 0;
+    uint64_t events = 0;
+    absl::Status refused;
+    absl::Status s = client()->AppendStream(
+        [&](ledger::v1::AppendRequest* out) {
+          if (next == n || stop.load()) return false;
+          Prepare(first + next);
+          *out = request();
+          sent_ns[next].store((Clock::now() - origin).count(), std::memory_order_release);
+          ++next;
+          return true;
+        },
+        [&](absl::StatusOr<ledger::v1::AppendResponse> r) {
+          const int64_t now = (Clock::now() - origin).count();
+          const int64_t sent = sent_ns[answered++].load(std::memory_order_acquire);
+          absl::Status bad = r.ok() ? CheckAnswer(*r, 1) : r.status();
+          if (!bad.ok()) {
+            if (refused.ok()) refused = bad;
+            return;
+          }
+          latencies_ns->push_back(now - sent);
+          ++events;
+          done->fetch_add(1, std::memory_order_relaxed);
+        });
+    if (!s.ok()) return s;
+    if (!refused.ok()) return refused;
+    return events;
+  }
 };
 
 // Empty health checks: the cost of an RPC with no work behind it.
@@ -419,7 +501,16 @@ PhaseFigures RunPhase(const std::string& name,
     }
     const uint64_t n = script.timed_rpcs();
     result.latencies_ns.reserve(n);
-    for (uint64_t i = 0; i < n && !stop.load(); ++i) {
+    if (script.streamed()) {
+      absl::StatusOr<uint64_t> r =
+          script.SendStreamed(kWarmupRpcsPerClient, n, stop, &result.latencies_ns, &rpcs_done);
+      if (r.ok()) {
+        result.events += *r;
+      } else {
+        fail(r.status());
+      }
+    }
+    for (uint64_t i = 0; i < n && !stop.load() && !script.streamed(); ++i) {
       script.Prepare(kWarmupRpcsPerClient + i);
       const Clock::time_point sent = Clock::now();
       absl::StatusOr<uint64_t> r = script.Send();
@@ -778,6 +869,8 @@ std::optional<Failure> BenchRun::RunAll() {
     } else if (phase == "batched") {
       json_.Add("batched_batch", config_.batch);
       failure = RunAppends("batched", config_.batched_events, config_.batch);
+    } else if (phase == "stream") {
+      failure = RunAppends("stream", config_.stream_events, 1);
     } else if (phase == "read") {
       failure = RunRead();
     } else if (phase == "subscribe") {
@@ -828,9 +921,16 @@ std::optional<Failure> BenchRun::RunAppends(const std::string& phase, uint64_t e
                                             uint64_t batch) {
   std::vector<std::unique_ptr<ClientScript>> scripts;
   for (uint64_t c = 0; c < config_.clients; ++c) {
-    scripts.push_back(std::make_unique<AppendScript>(
-        clients_[c].get(), config_, run_ + (phase == "unary" ? "" : "b"), c,
-        ShareOf(events, config_.clients, c), batch, payload_));
+    const std::string run =
+        run_ + (phase == "unary" ? "" : phase == "batched" ? "b" : "s");
+    const uint64_t share = ShareOf(events, config_.clients, c);
+    if (phase == "stream") {
+      scripts.push_back(std::make_unique<StreamAppendScript>(clients_[c].get(), config_, run,
+                                                             c, share, batch, payload_));
+    } else {
+      scripts.push_back(std::make_unique<AppendScript>(clients_[c].get(), config_, run, c,
+                                                       share, batch, payload_));
+    }
   }
   const PhaseFigures f = RunPhase(phase, scripts, show_progress_);
   if (auto failure = PhaseFailed(phase, f)) return failure;
@@ -1234,7 +1334,7 @@ int main(int argc, char** argv) {
   // it measures on the same machine.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ledger::CommandLine cl(
-      {"server", "phases", "clients", "events", "batch", "batched-events", "payload-bytes",
+      {"server", "phases", "clients", "events", "batch", "batched-events", "stream-events", "payload-bytes",
        "streams", "health-rpcs", "read-entries", "read-chunk", "catchup-entries",
        "subscribers", "live-events", "proof-rpcs", "view-entries", "server-pid",
        "tls-cert", "tls-key", "ca"},
@@ -1272,6 +1372,7 @@ int main(int argc, char** argv) {
        {NumberFlag{"clients", &config.clients, 1}, NumberFlag{"events", &config.events, 1},
         NumberFlag{"batch", &config.batch, 1},
         NumberFlag{"batched-events", &config.batched_events, 1},
+        NumberFlag{"stream-events", &config.stream_events, 1},
         NumberFlag{"payload-bytes", &config.payload_bytes, 1},
         NumberFlag{"streams", &config.streams, 1},
         NumberFlag{"health-rpcs", &config.health_rpcs, 1},

@@ -111,6 +111,7 @@ TEST_F(BenchToolsTest, LedgerBenchRunsEveryPhaseAndReportsEveryFigure) {
       ProcessOutput r,
       RunProcess({kLedgerBenchPath, "--server", ledgerd->address(), "--clients", "2",
                   "--events", "30", "--batch", "10", "--batched-events", "200",
+                  "--stream-events", "50",
                   "--health-rpcs", "30", "--read-entries", "150", "--read-chunk", "40",
                   "--catchup-entries", "100", "--subscribers", "3", "--live-events", "20",
                   "--proof-rpcs", "30", "--server-pid",
@@ -132,7 +133,7 @@ TEST_F(BenchToolsTest, LedgerBenchRunsEveryPhaseAndReportsEveryFigure) {
        "views_fold_entries_per_sec", "views_state_bytes", "views_query_first_ms",
        "views_query_second_ms", "server_rss_samples", "server_rss_min_kib",
        "server_rss_max_kib", "server_rss_final_kib", "batched_batch"});
-  for (const std::string phase : {"unary", "batched"}) {
+  for (const std::string phase : {"unary", "batched", "stream"}) {
     ExpectMembers(json, {phase + "_rpcs", phase + "_events", phase + "_seconds",
                          phase + "_rpcs_per_sec", phase + "_events_per_sec", phase + "_p50_us",
                          phase + "_p99_us", phase + "_max_us"});
@@ -145,7 +146,7 @@ TEST_F(BenchToolsTest, LedgerBenchRunsEveryPhaseAndReportsEveryFigure) {
                          kind + "_p99_us", kind + "_max_us", kind + "_hashes_per_proof"});
   }
   for (const std::string phase :
-       {"health", "unary", "batched", "read", "subscribe", "proofs", "views"}) {
+       {"health", "unary", "batched", "stream", "read", "subscribe", "proofs", "views"}) {
     ExpectMembers(json, {phase + "_server_rss_kib"});
   }
 
@@ -153,6 +154,8 @@ TEST_F(BenchToolsTest, LedgerBenchRunsEveryPhaseAndReportsEveryFigure) {
   EXPECT_EQ(Number(json, "unary_events"), 30);
   EXPECT_EQ(Number(json, "batched_events"), 200);
   EXPECT_EQ(Number(json, "batched_rpcs"), 20);
+  EXPECT_EQ(Number(json, "stream_events"), 50);
+  EXPECT_EQ(Number(json, "stream_rpcs"), 50);
   EXPECT_EQ(Number(json, "read_entries"), 150);
   EXPECT_EQ(Number(json, "read_rpcs"), 4);  // two slices of 75, in 40 + 35
   EXPECT_EQ(Number(json, "subscribe_catchup_entries"), 100);

@@ -50,6 +50,7 @@ using ::ledger::testing::RunProcess;
 using ::ledger::testing::StatusIs;
 using ::ledger::testing::Subprocess;
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
@@ -358,6 +359,42 @@ TEST_F(MutualTlsTest, TheAuditorReadsProvesAndViewsButCannotAppend) {
   EXPECT_THAT(query.Bodies({}), IsOk());
   EXPECT_THAT(client.Append(RequestOf("body/SUAG", "m-2", Meeting())),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("role auditor")));
+}
+
+TEST_F(MutualTlsTest, AppendStreamChecksEachRequestAgainstTheCallersRole) {
+  ASSERT_NO_FATAL_FAILURE(StartTls());
+  // Sends `requests` on one AppendStream call as `role`; the answers, each
+  // "ok" or its status code.
+  auto stream_as = [&](const std::string& role, std::vector<v1::AppendRequest> requests) {
+    LedgerClient client(ledgerd_->address(), As(role));
+    std::vector<std::string> answers;
+    size_t next = 0;
+    absl::Status s = client.AppendStream(
+        [&](v1::AppendRequest* out) {
+          if (next == requests.size()) return false;
+          *out = requests[next++];
+          return true;
+        },
+        [&](absl::StatusOr<v1::AppendResponse> r) {
+          answers.push_back(r.ok() ? "ok" : absl::StatusCodeToString(r.status().code()));
+        });
+    EXPECT_OK(s);
+    return answers;
+  };
+  EXPECT_THAT(stream_as("recorder", {RequestOf("body/SUAG", "m-1", Meeting()),
+                                     RequestOf("notes/1", "n-1", Note(R"({"a":"b"})")),
+                                     RequestOf("body/SUAG", "m-2", Meeting())}),
+              ElementsAre("ok", "PERMISSION_DENIED", "ok"));
+  EXPECT_THAT(stream_as("auditor", {RequestOf("body/SUAG", "m-3", Meeting()),
+                                    RequestOf("body/SUAG", "m-4", Meeting())}),
+              ElementsAre("PERMISSION_DENIED", "PERMISSION_DENIED"));
+
+  std::vector<v1::Entry> entries = EntriesAs("auditor");
+  ASSERT_THAT(entries, SizeIs(2));
+  EXPECT_EQ(entries[0].event_id(), "m-1");
+  EXPECT_EQ(entries[1].event_id(), "m-2");
+  EXPECT_EQ(entries[0].actor(), SubjectOf("recorder"));
+  EXPECT_EQ(entries[1].actor(), SubjectOf("recorder"));
 }
 
 TEST_F(MutualTlsTest, TheActorIsTheCertificateSubjectWhateverTheRequestSays) {

@@ -4,6 +4,7 @@
 // oversized requests get the documented codes and leave the server
 // serving; Subscribe catches up, marks it, then follows live appends.
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -323,6 +324,178 @@ TEST_F(LedgerServiceEndToEndTest, SubscribeSeesCatchUpThenCaughtUpMarkerThenLive
   EXPECT_THAT(seen, ElementsAre("entry 0 old-0", "entry 1 old-1", "entry 2 old-2",
                                 "caught up at 3", "entry 3 live-0",
                                 "entry 4 live-1"));
+}
+
+// Each answer of an AppendStream call, as a string: "ok SEQ VERSION" (with
+// " duplicate"), or the refusal's code and message.
+std::string Describe(const absl::StatusOr<v1::AppendResponse>& r) {
+  if (!r.ok()) {
+    return absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ",
+                        r.status().message());
+  }
+  std::string out = "ok";
+  for (const v1::AppendedEvent& e : r->events()) {
+    absl::StrAppend(&out, " ", e.sequence(), " ", e.stream_version());
+  }
+  if (r->duplicate()) out += " duplicate";
+  return out;
+}
+
+// Sends `requests` on one AppendStream call, at most `ahead` unanswered.
+absl::Status StreamAll(LedgerClient& client, const std::vector<v1::AppendRequest>& requests,
+                       std::vector<absl::StatusOr<v1::AppendResponse>>* answers,
+                       size_t ahead = 64) {
+  size_t next = 0;
+  return client.AppendStream(
+      [&](v1::AppendRequest* out) {
+        if (next == requests.size()) return false;
+        *out = requests[next++];
+        return true;
+      },
+      [&](absl::StatusOr<v1::AppendResponse> r) { answers->push_back(std::move(r)); },
+      ahead);
+}
+
+TEST_F(LedgerServiceEndToEndTest, AppendStreamAnswersEveryRequestInOrderOnceRecorded) {
+  ASSERT_NO_FATAL_FAILURE(AppendOne("case/other", "before"));
+  // Each request names the exact version its stream must be at, so a
+  // request handed to the writer out of order would be refused. 600
+  // requests: the server stops reading 64 ahead of its answers, and the
+  // second call sends one at a time.
+  constexpr int kRequests = 600;
+  for (const size_t ahead : {size_t{64}, size_t{1}}) {
+    SCOPED_TRACE(absl::StrCat("at most ", ahead, " ahead"));
+    const std::string stream = absl::StrCat("case/ahead-", ahead);
+    std::vector<v1::AppendRequest> requests;
+    for (int i = 0; i < kRequests; ++i) {
+      v1::AppendRequest r = MakeAppendRequest(stream, {absl::StrCat(stream, "/", i)});
+      r.mutable_expected_version()->set_exact(i);
+      requests.push_back(std::move(r));
+    }
+    ASSERT_OK_AND_ASSIGN(v1::GetCheckpointResponse before, client_->GetCheckpoint());
+    std::vector<absl::StatusOr<v1::AppendResponse>> answers;
+    ASSERT_OK(StreamAll(*client_, requests, &answers, ahead));
+
+    ASSERT_THAT(answers, SizeIs(kRequests));
+    for (int i = 0; i < kRequests; ++i) {
+      ASSERT_EQ(Describe(answers[i]),
+                absl::StrCat("ok ", before.tree_size() + i, " ", i + 1))
+          << "answer " << i;
+    }
+    v1::ReadRequest by_stream;
+    by_stream.set_stream(stream);
+    ASSERT_OK_AND_ASSIGN(std::vector<v1::Entry> recorded, ReadEntries(*client_, by_stream));
+    ASSERT_THAT(recorded, SizeIs(kRequests));
+    for (int i = 0; i < kRequests; ++i) {
+      EXPECT_EQ(recorded[i].event_id(), requests[i].events(0).event_id());
+    }
+  }
+  // Answers come once durable: a restart keeps everything answered.
+  const std::vector<std::string> log = SerializedLog();
+  ASSERT_NO_FATAL_FAILURE(RestartLedgerd());
+  EXPECT_EQ(SerializedLog(), log);
+}
+
+TEST_F(LedgerServiceEndToEndTest, AppendStreamAnswersARefusedRequestAndGoesOn) {
+  std::vector<v1::AppendRequest> requests;
+  requests.push_back(MakeAppendRequest("case/1", {"s1", "s2"}));
+  {
+    v1::AppendRequest conflict = MakeAppendRequest("case/1", {"conflict"});
+    conflict.mutable_expected_version()->set_exact(7);
+    requests.push_back(conflict);
+  }
+  requests.push_back(MakeAppendRequest("case one", {"bad-stream"}));
+  requests.push_back(MakeAppendRequest("case/1", {"s1", "s2"}));  // a retry
+  {
+    v1::AppendRequest other = MakeAppendRequest("case/1", {"s1"});
+    *other.mutable_events(0)->mutable_payload() = MakePayload("something else");
+    requests.push_back(other);
+  }
+  requests.push_back(MakeAppendRequest("case/2", {"s3"}));
+
+  std::vector<absl::StatusOr<v1::AppendResponse>> answers;
+  ASSERT_OK(StreamAll(*client_, requests, &answers));
+
+  ASSERT_THAT(answers, SizeIs(6));
+  EXPECT_EQ(Describe(answers[0]), "ok 0 1 1 2");
+  EXPECT_THAT(answers[1], StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   HasSubstr("version 2")));
+  EXPECT_THAT(answers[2], StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream:")));
+  EXPECT_EQ(Describe(answers[3]), "ok 0 1 1 2 duplicate");
+  EXPECT_THAT(answers[4], StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("s1")));
+  EXPECT_EQ(Describe(answers[5]), "ok 2 1");
+  EXPECT_EQ(answers[5]->log_size(), 3u);
+  std::vector<std::string> ids;
+  for (const v1::Entry& e : ReadAll()) ids.push_back(e.event_id());
+  EXPECT_THAT(ids, ElementsAre("s1", "s2", "s3"));
+}
+
+TEST_F(LedgerServiceEndToEndTest, AppendStreamWithLargeRequestsStaysWithinItsWindow) {
+  // 40 requests of about 1 MiB: past the 16 MiB the server reads ahead of
+  // its answers, so it stops reading until answers have gone out.
+  std::vector<v1::AppendRequest> requests;
+  for (int i = 0; i < 40; ++i) {
+    v1::AppendRequest r = MakeAppendRequest("case/big", absl::StrCat("big-", i), 4);
+    for (v1::EventData& e : *r.mutable_events()) {
+      e.mutable_payload()->set_value(std::string(250 * 1024, static_cast<char>('a' + i % 26)));
+    }
+    requests.push_back(std::move(r));
+  }
+  std::vector<absl::StatusOr<v1::AppendResponse>> answers;
+  ASSERT_OK(StreamAll(*client_, requests, &answers, 40));
+  ASSERT_THAT(answers, SizeIs(40));
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_OK(answers[i].status()) << "answer " << i;
+    EXPECT_EQ(answers[i]->events(0).sequence(), 4u * i);
+  }
+  EXPECT_THAT(ReadAll(), SizeIs(160));
+}
+
+TEST_F(LedgerServiceEndToEndTest, StoppingTheServerEndsAnIdleAppendStream) {
+  // A client that sent two requests and then waits without closing its
+  // side: on SIGTERM ledgerd stops reading the call's requests and ends it
+  // with UNAVAILABLE, after the two answers.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  int sent = 0;
+  std::vector<absl::StatusOr<v1::AppendResponse>> answers;
+  std::promise<void> two_answered;
+  LedgerClient streamer(ledgerd_->address());
+  std::thread t([&] {
+    absl::Status s = streamer.AppendStream(
+        [&](v1::AppendRequest* out) {
+          if (sent < 2) {
+            *out = MakeAppendRequest("case/idle", {absl::StrCat("idle-", sent++)});
+            return true;
+          }
+          std::unique_lock<std::mutex> lock(mu);
+          cv.wait(lock, [&] { return release; });
+          return false;
+        },
+        [&](absl::StatusOr<v1::AppendResponse> r) {
+          answers.push_back(std::move(r));
+          if (answers.size() == 2) two_answered.set_value();
+        });
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shutting down")));
+  });
+  const bool answered =
+      two_answered.get_future().wait_for(kWait) == std::future_status::ready;
+  EXPECT_TRUE(answered);
+  client_.reset();
+  EXPECT_OK(ledgerd_->Stop());
+  ledgerd_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  t.join();
+  ASSERT_THAT(answers, SizeIs(2));
+  EXPECT_EQ(Describe(answers[0]), "ok 0 1");
+  EXPECT_EQ(Describe(answers[1]), "ok 1 2");
+  ASSERT_NO_FATAL_FAILURE(StartLedgerd());
+  EXPECT_THAT(ReadAll(), SizeIs(2));
 }
 
 }  // namespace
