@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -158,6 +159,57 @@ TEST_F(LedgerctlTest, AppendFromJsonlFileAppendsEveryLine) {
   }
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Entry> entries, ReadEntries(*client_));
   EXPECT_THAT(entries, SizeIs(3));
+}
+
+TEST_F(LedgerctlTest, PipelinedAppendFromFileAnswersEveryLineAndReportsTheRefused) {
+  // 300 events on two streams, each line naming the exact version its
+  // stream must be at; line 101 expects a version its stream is not at.
+  std::string text;
+  std::map<std::string, int> version;
+  for (int i = 0; i < 300; ++i) {
+    const std::string stream = i % 3 == 0 ? "case/a" : "case/b";
+    int expect = version[stream];
+    if (i == 100) expect += 5;  // refused
+    absl::StrAppend(&text, R"({"stream": ")", stream,
+                    R"(", "type": "google.protobuf.Struct", "data": {"n": )", i,
+                    R"(}, "event_id": "p-)", i, R"(", "expect": )", expect, "}\n");
+    if (i != 100) ++version[stream];
+  }
+  const std::string file = PathIn("events.jsonl");
+  ASSERT_NO_FATAL_FAILURE(WriteFile(file, text));
+
+  ASSERT_OK_AND_ASSIGN(ProcessOutput r, Ledgerctl({"append", "--file", file, "--pipelined"}));
+
+  EXPECT_THAT(r, ExitedWith(1));
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(file, ":101: FAILED_PRECONDITION")));
+  EXPECT_THAT(r.err, HasSubstr("299 of 300 events appended; 1 append (1 event) refused"));
+  // Every other line was appended, in file order, after the refused one too.
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_THAT(lines, SizeIs(299));
+  int n = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (i == 100) continue;
+    pb::Struct line = ParseJsonLine(lines[n]);
+    EXPECT_EQ(Field(line, "event_id"), absl::StrCat("p-", i));
+    EXPECT_EQ(Field(line, "sequence"), absl::StrCat(n));
+    ++n;
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Entry> entries, ReadEntries(*client_));
+  EXPECT_THAT(entries, SizeIs(299));
+
+  // Sent again, every line is a retry of a recorded event but the refused
+  // one, which is refused again.
+  ASSERT_OK_AND_ASSIGN(r, Ledgerctl({"append", "--file", file, "--pipelined"}));
+  EXPECT_THAT(r, ExitedWith(1));
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(file, ":101: ")));
+  ASSERT_OK_AND_ASSIGN(entries, ReadEntries(*client_));
+  EXPECT_THAT(entries, SizeIs(299));
+
+  ASSERT_OK_AND_ASSIGN(r, Ledgerctl({"append", "--stream", "case/c", "--type",
+                                     "google.protobuf.Struct", "--data", "{}",
+                                     "--pipelined"}));
+  EXPECT_THAT(r, ExitedWith(2));
+  EXPECT_THAT(r.err, HasSubstr("--pipelined needs --file"));
 }
 
 TEST_F(LedgerctlTest, ReadPrintsOneJsonLinePerEntry) {
