@@ -94,6 +94,7 @@ absl::Status LedgerClient::AppendStream(
   uint64_t sent = 0;      // guarded by mu
   uint64_t answered = 0;  // guarded by mu
   bool over = false;      // no more answers will come; guarded by mu
+  bool sent_all = false;  // `next` had no more requests; guarded by mu
   std::thread sender([&] {
     ledger::v1::AppendRequest request;
     while (true) {
@@ -103,7 +104,11 @@ absl::Status LedgerClient::AppendStream(
         if (over) break;
       }
       request.Clear();
-      if (!next(&request)) break;
+      if (!next(&request)) {
+        std::lock_guard<std::mutex> lock(mu);
+        sent_all = true;
+        break;
+      }
       {
         // Counted before the write: its answer may come before Write returns.
         std::lock_guard<std::mutex> lock(mu);
@@ -137,7 +142,11 @@ absl::Status LedgerClient::AppendStream(
   cv.notify_one();
   sender.join();
   absl::Status status = FromGrpc(stream->Finish());
-  if (status.ok() && answered != sent) {
+  if (absl::IsUnavailable(status) && sent_all && answered == sent) {
+    // The server stopped (shutting down) before it saw this side close,
+    // but every request was sent and answered: nothing is lost.
+    status = absl::OkStatus();
+  } else if (status.ok() && answered != sent) {
     // The server ended the call without answering everything sent.
     status = absl::UnavailableError(absl::StrCat(
         "the server answered ", answered, " of ", sent,

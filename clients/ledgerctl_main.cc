@@ -151,6 +151,7 @@ int AppendPipelined(ledger::LedgerClient& client, const std::string& path,
         return true;
       },
       [&](absl::StatusOr<ledger::v1::AppendResponse> r) {
+        if (answered == appends.size()) return;  // never sent: not ours
         const FileAppend& a = appends[answered++];
         if (r.ok()) {
           PrintAppended(*r);

@@ -97,18 +97,25 @@ class AppendStreamReactor final
                                      ledger::v1::AppendStreamResponse> {
  public:
   static constexpr size_t kWindow = 64;
-  static constexpr size_t kWindowBytes = 16 << 20;
+  static constexpr size_t kWindowBytes = 4 << 20;
 
   AppendStreamReactor(grpc::CallbackServerContext* context, GroupCommitWriter* writer,
                       const CallAuthorizer* authorizer, AppendStreams* registry)
       : context_(context), writer_(writer), authorizer_(authorizer), registry_(registry) {
+    // Set before Add makes the reactor visible to Stop on another thread.
+    reading_ = true;
+    read_starting_ = true;
     if (!registry_->Add(this)) {
+      reading_ = false;
+      read_starting_ = false;
       finished_ = true;
       Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down"));
       return;
     }
-    reading_ = true;
     StartRead(&incoming_);
+    std::unique_lock<std::mutex> lock(mu_);
+    read_starting_ = false;
+    Act(lock);
   }
 
   void OnReadDone(bool ok) override {
@@ -221,11 +228,13 @@ class AppendStreamReactor final
     if (!broken_ && !stopping_ && !reading_ && !submitting_ && !reads_done_ &&
         items_.size() < kWindow && bytes_ < kWindowBytes) {
       reading_ = true;
+      read_starting_ = true;
       read = true;
     }
-    // Stopping, a read may stay outstanding: Finish ends it.
+    // Stopping, a read may stay outstanding (Finish ends it), but not one
+    // another thread is about to start.
     bool finish = false;
-    if (!writing_ && !submitting_ && unanswered_ == 0 && items_.empty() &&
+    if (!writing_ && !submitting_ && !read_starting_ && unanswered_ == 0 && items_.empty() &&
         (stopping_ || (!reading_ && (reads_done_ || broken_)))) {
       finished_ = true;
       finish = true;
@@ -240,7 +249,13 @@ class AppendStreamReactor final
     }
     lock.unlock();
     if (write != nullptr) StartWrite(write);
-    if (read) StartRead(&incoming_);
+    if (read) {
+      StartRead(&incoming_);
+      lock.lock();
+      read_starting_ = false;
+      Act(lock);  // a Stop meanwhile may now finish the call
+      return;
+    }
     if (finish) Finish(status);
   }
 
@@ -255,6 +270,7 @@ class AppendStreamReactor final
   size_t bytes_ = 0;                         // of the requests in items_
   size_t unanswered_ = 0;                    // items the writer has not answered yet
   bool reading_ = false;                     // a read is outstanding
+  bool read_starting_ = false;               // a thread is about to start it
   bool submitting_ = false;                  // a request is being handed to the writer
   bool reads_done_ = false;                  // no more requests will come
   bool writing_ = false;                     // a write (of the front's answer) is outstanding

@@ -431,7 +431,7 @@ TEST_F(LedgerServiceEndToEndTest, AppendStreamAnswersARefusedRequestAndGoesOn) {
 }
 
 TEST_F(LedgerServiceEndToEndTest, AppendStreamWithLargeRequestsStaysWithinItsWindow) {
-  // 40 requests of about 1 MiB: past the 16 MiB the server reads ahead of
+  // 40 requests of about 1 MiB: past the 4 MiB the server reads ahead of
   // its answers, so it stops reading until answers have gone out.
   std::vector<v1::AppendRequest> requests;
   for (int i = 0; i < 40; ++i) {
@@ -454,7 +454,8 @@ TEST_F(LedgerServiceEndToEndTest, AppendStreamWithLargeRequestsStaysWithinItsWin
 TEST_F(LedgerServiceEndToEndTest, StoppingTheServerEndsAnIdleAppendStream) {
   // A client that sent two requests and then waits without closing its
   // side: on SIGTERM ledgerd stops reading the call's requests and ends it
-  // with UNAVAILABLE, after the two answers.
+  // with UNAVAILABLE, after the two answers; a request the client offers
+  // after that is not recorded.
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
@@ -469,9 +470,13 @@ TEST_F(LedgerServiceEndToEndTest, StoppingTheServerEndsAnIdleAppendStream) {
             *out = MakeAppendRequest("case/idle", {absl::StrCat("idle-", sent++)});
             return true;
           }
+          if (sent == 3) return false;
+          // A third request, offered once the server has gone: it cannot
+          // be sent, and the call says why.
           std::unique_lock<std::mutex> lock(mu);
           cv.wait(lock, [&] { return release; });
-          return false;
+          *out = MakeAppendRequest("case/idle", {absl::StrCat("idle-", sent++)});
+          return true;
         },
         [&](absl::StatusOr<v1::AppendResponse> r) {
           answers.push_back(std::move(r));
