@@ -240,9 +240,9 @@ class AppendStreamReactor final
       finish = true;
     }
     grpc::Status status = grpc::Status::OK;
-    if (broken_) {
+    if (finish && broken_) {
       status = grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
-    } else if (stopping_ && !reads_done_) {
+    } else if (finish && stopping_ && !reads_done_) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "server is shutting down; every request answered before this was "
                             "handled, and none after it was read");

@@ -509,21 +509,22 @@ PhaseFigures RunPhase(const std::string& name,
       } else {
         fail(r.status());
       }
-    }
-    for (uint64_t i = 0; i < n && !stop.load() && !script.streamed(); ++i) {
-      script.Prepare(kWarmupRpcsPerClient + i);
-      const Clock::time_point sent = Clock::now();
-      absl::StatusOr<uint64_t> r = script.Send();
-      const Clock::time_point answered = Clock::now();
-      if (!r.ok()) {
-        fail(r.status());
-        break;
+    } else {
+      for (uint64_t i = 0; i < n && !stop.load(); ++i) {
+        script.Prepare(kWarmupRpcsPerClient + i);
+        const Clock::time_point sent = Clock::now();
+        absl::StatusOr<uint64_t> r = script.Send();
+        const Clock::time_point answered = Clock::now();
+        if (!r.ok()) {
+          fail(r.status());
+          break;
+        }
+        result.latencies_ns.push_back(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(answered - sent)
+                .count());
+        result.events += *r;
+        rpcs_done.fetch_add(1, std::memory_order_relaxed);
       }
-      result.latencies_ns.push_back(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(answered - sent)
-              .count());
-      result.events += *r;
-      rpcs_done.fetch_add(1, std::memory_order_relaxed);
     }
     result.end = Clock::now();
     std::lock_guard<std::mutex> lock(mu);
