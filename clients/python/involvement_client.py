@@ -67,6 +67,14 @@ class LedgerError(Exception):
     def from_rpc_error(cls, error):
         return cls(error.code(), error.details())
 
+    @classmethod
+    def from_code(cls, code, details):
+        """From a numeric gRPC status code (as AppendStream answers carry)."""
+        return cls(_STATUS_CODES.get(code, grpc.StatusCode.UNKNOWN), details)
+
+
+_STATUS_CODES = {c.value[0]: c for c in grpc.StatusCode}
+
 
 AppendResult = collections.namedtuple(
     "AppendResult", ["sequence", "stream_version", "duplicate"])
@@ -162,6 +170,42 @@ class LedgerClient(_Client):
         appended = response.events[0]
         return AppendResult(appended.sequence, appended.stream_version,
                             response.duplicate)
+
+    def append_stream(self, appends):
+        """Appends many events on one AppendStream call, without waiting for
+        each answer; each is still its own atomic, durable append.
+
+        appends: an iterable of (stream, event_message, event_id,
+        expected_version) tuples (event_id and expected_version as for
+        append; event_id None means a fresh UUID). It is consumed on a gRPC
+        thread as the call goes, so it may be a generator.
+        Yields, in the same order, an AppendResult for each recorded event
+        (duplicate=True for a retry) or a LedgerError for each refused one:
+        a refusal is yielded, not raised, and the appends after it go on.
+        A failure of the call itself raises LedgerError; the appends not
+        answered then may or may not be recorded (retry them with the same
+        event ids).
+        """
+        def requests():
+            for stream, event_message, event_id, expected_version in appends:
+                request = ledger_pb2.AppendRequest(stream=stream)
+                version = _expected_version(expected_version)
+                if version is not None:
+                    request.expected_version.CopyFrom(version)
+                request.events.add(event_id=event_id or str(uuid.uuid4()),
+                                   payload=pack(event_message))
+                yield request
+
+        try:
+            for answer in self._stub.AppendStream(requests()):
+                if answer.code != 0:
+                    yield LedgerError.from_code(answer.code, answer.message)
+                    continue
+                appended = answer.response.events[0]
+                yield AppendResult(appended.sequence, appended.stream_version,
+                                   answer.response.duplicate)
+        except grpc.RpcError as e:
+            raise LedgerError.from_rpc_error(e) from None
 
     def read(self, stream=None, start=0, limit=0):
         """Yields ledger.v1.Entry messages: from sequence `start` of the whole

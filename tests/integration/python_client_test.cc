@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "clients/ledger_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -40,6 +43,7 @@ using ::testing::SizeIs;
 constexpr char kPython3[] = PYTHON3_PATH;
 constexpr char kExample[] = PYTHON_EXAMPLE_PATH;
 constexpr char kGenDir[] = PYTHON_GEN_DIR;
+constexpr char kAppendStreamScript[] = PYTHON_APPEND_STREAM_PATH;
 
 constexpr char kInstall[] =
     "apt-get install -y python3-grpcio python3-grpc-tools python3-protobuf "
@@ -128,6 +132,44 @@ TEST_F(PythonClientTest, ExampleRecordsARecommendationAndPrintsItsRow) {
   EXPECT_EQ(again.out, run.out);
   ASSERT_OK_AND_ASSIGN(entries, ReadEntries(client));
   EXPECT_THAT(entries, SizeIs(1));
+}
+
+TEST_F(PythonClientTest, AppendStreamYieldsEveryAnswerInOrder) {
+  // 200 notes on one call, each expecting its stream's exact version; the
+  // 51st expects a wrong one. Run twice: the second run is all retries but
+  // the refused one.
+  const std::string client_dir = std::filesystem::path(kExample).parent_path().string();
+  std::vector<std::string> expected;
+  for (int i = 0, n = 0; i < 200; ++i) {
+    if (i == 50) {
+      expected.push_back("refused FAILED_PRECONDITION");
+      continue;
+    }
+    expected.push_back(absl::StrCat("ok ", n, " ", n + 1));
+    ++n;
+  }
+  for (const bool retry : {false, true}) {
+    SCOPED_TRACE(retry ? "second run" : "first run");
+    ASSERT_OK_AND_ASSIGN(
+        ProcessOutput run,
+        RunProcess({kPython3, kAppendStreamScript, "--server", ledgerd_->address(), "--gen",
+                    kGenDir, "--client-dir", client_dir, "--stream", "notes/py",
+                    "--count", "200", "--bad", "50"},
+                   ::ledger::testing::kProgramTimeout));
+    ASSERT_THAT(run, ExitedWith(0)) << run.err;
+    std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+    std::vector<std::string> want = expected;
+    if (retry) {
+      for (std::string& line : want) {
+        if (absl::StartsWith(line, "ok ")) line += " duplicate";
+      }
+    }
+    EXPECT_EQ(lines, want);
+  }
+  LedgerClient client(ledgerd_->address());
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Entry> entries, ReadEntries(client));
+  ASSERT_THAT(entries, SizeIs(199));
+  EXPECT_EQ(entries[50].event_id(), "notes/py/51");
 }
 
 TEST_F(PythonClientTest, ExampleReportsAServerErrorOnOneLine) {
