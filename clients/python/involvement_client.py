@@ -126,6 +126,17 @@ def _expected_version(expected):
     return version
 
 
+def _append_request(stream, event_message, event_id, expected_version):
+    """An AppendRequest of one event; event_id None means a fresh UUID."""
+    request = ledger_pb2.AppendRequest(stream=stream)
+    version = _expected_version(expected_version)
+    if version is not None:
+        request.expected_version.CopyFrom(version)
+    request.events.add(event_id=event_id or str(uuid.uuid4()),
+                       payload=pack(event_message))
+    return request
+
+
 class _Client:
     def __init__(self, address, timeout=DEFAULT_TIMEOUT):
         self.address = address
@@ -157,12 +168,8 @@ class LedgerClient(_Client):
         None (then a retry is a new event: pass an id to retry safely).
         expected_version: see _expected_version.
         """
-        request = ledger_pb2.AppendRequest(stream=stream)
-        version = _expected_version(expected_version)
-        if version is not None:
-            request.expected_version.CopyFrom(version)
-        request.events.add(event_id=event_id or str(uuid.uuid4()),
-                           payload=pack(event_message))
+        request = _append_request(stream, event_message, event_id,
+                                  expected_version)
         try:
             response = self._stub.Append(request, timeout=self.timeout)
         except grpc.RpcError as e:
@@ -186,18 +193,9 @@ class LedgerClient(_Client):
         answered then may or may not be recorded (retry them with the same
         event ids).
         """
-        def requests():
-            for stream, event_message, event_id, expected_version in appends:
-                request = ledger_pb2.AppendRequest(stream=stream)
-                version = _expected_version(expected_version)
-                if version is not None:
-                    request.expected_version.CopyFrom(version)
-                request.events.add(event_id=event_id or str(uuid.uuid4()),
-                                   payload=pack(event_message))
-                yield request
-
+        requests = (_append_request(*a) for a in appends)
         try:
-            for answer in self._stub.AppendStream(requests()):
+            for answer in self._stub.AppendStream(requests):
                 if answer.code != 0:
                     yield LedgerError.from_code(answer.code, answer.message)
                     continue
